@@ -1,0 +1,140 @@
+//! The command line: every flag, with help text and examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "plangate",
+    version,
+    about = "Policy-as-code gate for OpenTofu and Terraform plans",
+    long_about = "plangate reads `tofu show -json` / `terraform show -json` plan output, evaluates \
+Rego policies on it in-process (conftest-compatible), and reports what every change does and \
+what the policies say.\n\nExit status: 0 pass, 1 policy failure, 2 error (bad input, policy that \
+does not compile). Errors and failures are never confused.",
+    after_help = "Examples:\n  tofu show -json plan.tfplan > plan.json && plangate check plan.json\n  plangate check -p policy/ plans/\n  plangate test policy/ --coverage"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to colour output: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate policies on plan JSON files.
+    #[command(after_help = "Examples:\n  \
+        plangate check plan.json                       # built-in policies only\n  \
+        plangate check -p policy/ plan.json            # plus your policies in package main\n  \
+        plangate check -p policy/ -n terraform.aws plan.json\n  \
+        plangate check -p policy/ --all-namespaces plans/   # every plan JSON under plans/\n  \
+        tofu show -json plan.tfplan | plangate check -p policy/ -\n  \
+        plangate check -p legacy/ --rego-version v0 -o json plan.json")]
+    Check(CheckArgs),
+    /// Run the `test_*` rules of a policy tree, like `opa test`.
+    #[command(after_help = "Examples:\n  \
+        plangate test policy/                 # every test_* rule under policy/\n  \
+        plangate test policy/ --coverage      # plus per-file coverage\n  \
+        plangate test --builtin               # the embedded built-in library's own tests\n  \
+        plangate test policy/ -r deny_destroy -o json")]
+    Test(TestArgs),
+}
+
+/// Flags shared by every command that loads policies.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// A directory of .rego files (walked recursively, hidden directories skipped) or a
+    /// single .rego file. Repeatable. Example: `-p policy/ -p extra.rego`.
+    #[arg(short = 'p', long = "policy", value_name = "DIR|FILE")]
+    pub policy: Vec<PathBuf>,
+
+    /// A JSON or YAML document (or a directory of them) to load under `data`, as
+    /// conftest and OPA do: `dir/a/b.json` lands at `data.a`. Repeatable.
+    /// Example: `-d exceptions.yaml`.
+    #[arg(short = 'd', long = "data", value_name = "FILE|DIR")]
+    pub data: Vec<PathBuf>,
+
+    /// Rego syntax of your policies: v1 (OPA ≥ 1.0, the default) or v0 for older
+    /// libraries written as `deny[msg] { ... }`. The built-in library is always v1.
+    #[arg(long = "rego-version", value_enum, default_value_t = RegoVersion::V1)]
+    pub rego_version: RegoVersion,
+
+    /// Treat a failing builtin (e.g. `to_number("x")`) as an error instead of
+    /// making the expression undefined, which is OPA's default.
+    #[arg(long = "strict-builtin-errors")]
+    pub strict_builtin_errors: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegoVersion {
+    V0,
+    V1,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Plan JSON files (`tofu show -json plan.tfplan > plan.json`), directories to
+    /// search for them, or `-` for standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    /// Package whose deny/violation/warn rules are evaluated; a glob such as
+    /// `terraform.*` is allowed. Repeatable. Default: `main`, as in conftest.
+    /// Example: `-n main -n terraform.aws`.
+    #[arg(short = 'n', long = "namespace", value_name = "PACKAGE")]
+    pub namespace: Vec<String>,
+
+    /// Evaluate every package of your policies.
+    #[arg(long = "all-namespaces", conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+
+    /// Do not evaluate the built-in policy library (embedded in the binary).
+    #[arg(long = "no-builtin")]
+    pub no_builtin: bool,
+
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Directories or .rego files holding policies and their `*_test.rego` tests.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    /// Also load (and test) the embedded built-in library.
+    #[arg(long = "builtin")]
+    pub builtin: bool,
+
+    /// Report per-file coverage: percent and the lines no test reached.
+    #[arg(long = "coverage")]
+    pub coverage: bool,
+
+    /// Run only tests whose `package.name` contains this text.
+    #[arg(short = 'r', long = "run", value_name = "TEXT")]
+    pub run: Option<String>,
+
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}

@@ -1,0 +1,25 @@
+//! plangate: a policy-as-code gate for OpenTofu and Terraform plans.
+//!
+//! The flow runs one way: plans are loaded once ([`plan`]), policies are compiled
+//! once ([`policy`]), each plan is evaluated ([`check`]), and the results form one
+//! [`report::Report`] that every output format renders.
+//!
+//! ```no_run
+//! use plangate::{check, policy::PolicyOptions};
+//! let opts = check::CheckOptions {
+//!     paths: vec!["plan.json".into()],
+//!     policy: PolicyOptions { builtin: true, ..Default::default() },
+//! };
+//! let report = check::run(&opts);
+//! println!("{}", plangate::report::render(&report, plangate::report::Format::Text, false));
+//! std::process::exit(report.verdict() as i32);
+//! ```
+
+pub mod check;
+pub mod diag;
+pub mod plan;
+pub mod policy;
+pub mod redact;
+pub mod report;
+
+pub use diag::Diag;

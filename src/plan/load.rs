@@ -1,0 +1,316 @@
+//! Reading plan files: bytes to text (UTF-8, UTF-16 with a BOM), text to the policy
+//! input and the typed view, and a diagnostic for every way that can go wrong.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diag::{offset_of, Diag};
+
+use super::model::RawPlan;
+use super::Plan;
+
+/// Where a plan comes from: a file, or standard input (`-`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PlanSource {
+    File(std::path::PathBuf),
+    Stdin,
+}
+
+impl PlanSource {
+    /// The name used in every output.
+    pub fn display(&self) -> String {
+        match self {
+            PlanSource::File(p) => p.display().to_string(),
+            PlanSource::Stdin => "-".to_string(),
+        }
+    }
+}
+
+/// Read and parse a plan from a file or stdin.
+pub fn load(source: &PlanSource) -> Result<Plan, Diag> {
+    let name = source.display();
+    let bytes = match source {
+        PlanSource::File(path) => read_file(path, &name)?,
+        PlanSource::Stdin => {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| {
+                Diag::new("plangate::io::stdin", format!("cannot read standard input: {e}"))
+                    .file("-")
+            })?;
+            buf
+        }
+    };
+    parse_bytes(&name, &bytes)
+}
+
+fn read_file(path: &Path, name: &str) -> Result<Vec<u8>, Diag> {
+    std::fs::read(path).map_err(|e| {
+        let (code, help) = match e.kind() {
+            std::io::ErrorKind::NotFound => (
+                "plangate::io::not_found",
+                "check the path; to read a plan from standard input pass `-`".to_string(),
+            ),
+            std::io::ErrorKind::PermissionDenied => (
+                "plangate::io::permission_denied",
+                "make the file readable by the user running plangate".to_string(),
+            ),
+            _ if path.is_dir() => (
+                "plangate::io::is_directory",
+                "pass the plan JSON files inside it, or a directory to search".to_string(),
+            ),
+            _ => (
+                "plangate::io::read",
+                "check that the file exists and is readable".to_string(),
+            ),
+        };
+        Diag::new(code, format!("cannot read plan file: {e}"))
+            .file(name)
+            .help(help)
+    })
+}
+
+/// Parse plan bytes. `name` is used in diagnostics and outputs.
+pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Plan, Diag> {
+    let text = decode(name, bytes)?;
+    parse_text(name, text)
+}
+
+/// Turn bytes into text: UTF-8 (with or without BOM) or UTF-16 with a BOM, which is
+/// what PowerShell's `>` writes. Binary planfiles are recognised and explained.
+pub fn decode(name: &str, bytes: &[u8]) -> Result<Arc<str>, Diag> {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Err(Diag::new(
+            "plangate::plan::binary_planfile",
+            "this is a binary planfile (the output of `plan -out`), not plan JSON",
+        )
+        .file(name)
+        .help(format!(
+            "convert it first: `tofu show -json {name} > plan.json` (or `terraform show -json`), then check plan.json"
+        )));
+    }
+    let text = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        utf8(name, rest)?
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(name, rest, u16::from_le_bytes)?
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(name, rest, u16::from_be_bytes)?
+    } else {
+        utf8(name, bytes)?
+    };
+    if text.trim().is_empty() {
+        return Err(Diag::new("plangate::plan::empty", "the plan file is empty")
+            .file(name)
+            .help("did `show -json` fail? Create it with `tofu show -json plan.tfplan > plan.json`"));
+    }
+    Ok(Arc::from(text))
+}
+
+fn utf8(name: &str, bytes: &[u8]) -> Result<String, Diag> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => Err(Diag::new(
+            "plangate::plan::not_text",
+            format!(
+                "the file is not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+        .file(name)
+        .help("pass the JSON written by `tofu show -json plan.tfplan`, not a binary file")),
+    }
+}
+
+fn utf16(name: &str, bytes: &[u8], conv: fn([u8; 2]) -> u16) -> Result<String, Diag> {
+    let bad = || {
+        Diag::new(
+            "plangate::plan::not_text",
+            "the file starts with a UTF-16 byte-order mark but is not valid UTF-16",
+        )
+        .file(name)
+        .help("write the plan as UTF-8: `tofu show -json plan.tfplan | Out-File -Encoding utf8 plan.json`")
+    };
+    if bytes.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let units = bytes.chunks_exact(2).map(|c| conv([c[0], c[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .map_err(|_| bad())
+}
+
+/// Parse plan text into the policy input and the typed view.
+pub fn parse_text(name: &str, text: Arc<str>) -> Result<Plan, Diag> {
+    let input: regorus::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => return Err(json_error(name, &text, &e)),
+    };
+    check_is_plan(name, &text, &input)?;
+    let raw: RawPlan = serde_json::from_str(&text).map_err(|e| {
+        let offset = offset_of(&text, e.line(), e.column(), |_| 1);
+        Diag::new(
+            "plangate::plan::invalid",
+            format!(
+                "the plan JSON does not have the shape `show -json` writes: {}",
+                strip_position(&e.to_string())
+            ),
+        )
+        .file(name)
+        .at(text.clone(), offset..offset + 1, "here")
+        .help("regenerate it with `tofu show -json plan.tfplan`; if a tool edited it, check the field shown")
+    })?;
+    Ok(Plan::new(name.to_string(), input, raw))
+}
+
+fn json_error(name: &str, text: &Arc<str>, e: &serde_json::Error) -> Diag {
+    let offset = offset_of(text, e.line(), e.column(), |_| 1);
+    let message = strip_position(&e.to_string());
+    if e.is_eof() {
+        let end = text.trim_end().len();
+        Diag::new(
+            "plangate::plan::truncated_json",
+            format!("the plan JSON ends too early: {message}"),
+        )
+        .file(name)
+        .at(text.clone(), end..end, "the file ends here")
+        .help("the file was cut off: was the disk full or `show -json` interrupted? Regenerate it")
+    } else if e.classify() == serde_json::error::Category::Syntax
+        && text.trim_start().starts_with(|c: char| c != '{' && c != '[')
+    {
+        Diag::new(
+            "plangate::plan::not_json",
+            format!("the file is not JSON: {message}"),
+        )
+        .file(name)
+        .at(text.clone(), offset..offset + 1, "expected JSON here")
+        .help("pass the output of `tofu show -json plan.tfplan`, not the human-readable plan")
+    } else {
+        Diag::new(
+            "plangate::plan::invalid_json",
+            format!("the plan is not valid JSON: {message}"),
+        )
+        .file(name)
+        .at(text.clone(), offset..offset + 1, "here")
+        .help("regenerate the file with `tofu show -json plan.tfplan > plan.json`")
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Quick test used by directory walking: does this value look like a plan?
+pub fn looks_like_plan(v: &regorus::Value) -> bool {
+    let Ok(obj) = v.as_object() else {
+        return false;
+    };
+    let has = |k: &str| obj.contains_key(&regorus::Value::from(k));
+    has("format_version") && (has("planned_values") || has("resource_changes"))
+}
+
+fn check_is_plan(name: &str, text: &Arc<str>, v: &regorus::Value) -> Result<(), Diag> {
+    let not_plan = |what: &str, help: &str| {
+        Diag::new(
+            "plangate::plan::not_a_plan",
+            format!("this JSON is not a plan: {what}"),
+        )
+        .file(name)
+        .help(help.to_string())
+    };
+    let Ok(obj) = v.as_object() else {
+        return Err(not_plan(
+            "the top level is not an object",
+            "pass the output of `tofu show -json plan.tfplan` (an object with `format_version` and `resource_changes`)",
+        ));
+    };
+    let has = |k: &str| obj.contains_key(&regorus::Value::from(k));
+    if !has("format_version") {
+        return Err(not_plan(
+            "it has no `format_version`",
+            "pass the output of `tofu show -json plan.tfplan`; plangate reads plans, not arbitrary JSON",
+        ));
+    }
+    if !(has("planned_values") || has("resource_changes")) {
+        let what = if has("values") || obj.len() <= 2 {
+            "it is a state (from `show -json` without a planfile)"
+        } else {
+            "it has no `planned_values` or `resource_changes`"
+        };
+        return Err(not_plan(
+            what,
+            "save a plan and show it: `tofu plan -out=plan.tfplan && tofu show -json plan.tfplan > plan.json`",
+        ));
+    }
+    let version = &v["format_version"];
+    let Ok(version) = version.as_string() else {
+        return Err(Diag::new(
+            "plangate::plan::invalid",
+            "`format_version` is not a string",
+        )
+        .file(name)
+        .help("regenerate the plan with `tofu show -json`"));
+    };
+    let major = version.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    match major {
+        Some(0) | Some(1) => Ok(()),
+        _ => {
+            let at = text.find("\"format_version\"").unwrap_or(0);
+            Err(Diag::new(
+                "plangate::plan::unsupported_version",
+                format!("plan format_version {version} is not supported (plangate reads 0.x and 1.x)"),
+            )
+            .file(name)
+            .at(text.clone(), at..at + "\"format_version\"".len(), "this version")
+            .help("a new major version may change the meaning of fields; upgrade plangate, or make the plan with a Terraform/OpenTofu release that writes format 1.x"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_le_with_bom_is_read() {
+        let json = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[]}"#;
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in json.encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        let plan = parse_bytes("p.json", &bytes).expect("utf-16 plan loads");
+        assert_eq!(plan.meta.format_version, "1.2");
+    }
+
+    #[test]
+    fn binary_planfile_is_named_as_such() {
+        let e = parse_bytes("plan.tfplan", b"PK\x03\x04rest").unwrap_err();
+        assert_eq!(e.code, "plangate::plan::binary_planfile");
+        assert!(e.help.unwrap_or_default().contains("show -json"));
+    }
+
+    #[test]
+    fn major_version_two_is_refused_but_zero_and_one_load() {
+        for (v, ok) in [("0.1", true), ("0.2", true), ("1.0", true), ("1.2", true), ("2.0", false)] {
+            let json = format!(r#"{{"format_version":"{v}","planned_values":{{}}}}"#);
+            let r = parse_bytes("p.json", json.as_bytes());
+            assert_eq!(r.is_ok(), ok, "format_version {v}");
+        }
+    }
+
+    #[test]
+    fn truncated_json_points_at_the_end() {
+        let e = parse_bytes("p.json", br#"{"format_version":"1.2","resource_changes":["#)
+            .unwrap_err();
+        assert_eq!(e.code, "plangate::plan::truncated_json");
+    }
+
+    #[test]
+    fn wrong_type_in_known_field_is_located() {
+        let json = "{\"format_version\":\"1.2\",\n\"resource_changes\":[{\"address\":\"a.b\",\"change\":{\"actions\":\"create\"}}]}";
+        let e = parse_bytes("p.json", json.as_bytes()).unwrap_err();
+        assert_eq!(e.code, "plangate::plan::invalid");
+        assert_eq!(e.line_col().map(|l| l.0), Some(2));
+    }
+}

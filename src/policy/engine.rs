@@ -1,0 +1,535 @@
+//! A thin wrapper over `regorus::Engine`: compile a policy tree once, then evaluate
+//! it per plan with conftest's conventions (rule names, namespaces, exceptions,
+//! string or `{"msg": ...}` results).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use regorus::unstable::{Rule, RuleHead};
+use regorus::Value;
+
+use crate::diag::Diag;
+
+use super::rego_error;
+use super::source::{self, DataDoc, PolicyFile};
+
+/// Everything that decides which policies run and how.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyOptions {
+    /// `--policy` files and directories.
+    pub policy_paths: Vec<PathBuf>,
+    /// `--data` files and directories.
+    pub data_paths: Vec<PathBuf>,
+    /// `--namespace` patterns; empty means `main`.
+    pub namespaces: Vec<String>,
+    pub all_namespaces: bool,
+    /// Evaluate the embedded library too.
+    pub builtin: bool,
+    /// Parse user policies as Rego v0 (the built-in library is always v1).
+    pub rego_v0: bool,
+    /// Raise builtin errors instead of OPA's default of making them undefined.
+    pub strict_builtin_errors: bool,
+}
+
+/// Whether a rule's results fail the plan or only warn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    Failure,
+    Warning,
+}
+
+impl RuleKind {
+    /// conftest's names: `^(deny|violation)(_[a-zA-Z0-9]+)*$` and `^warn(_[a-zA-Z0-9]+)*$`.
+    pub fn of(rule: &str) -> Option<RuleKind> {
+        let suffix_ok = |rest: &str| {
+            rest.is_empty()
+                || rest.strip_prefix('_').is_some_and(|r| {
+                    r.split('_')
+                        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+                })
+        };
+        for prefix in ["deny", "violation"] {
+            if let Some(rest) = rule.strip_prefix(prefix) {
+                if suffix_ok(rest) {
+                    return Some(RuleKind::Failure);
+                }
+            }
+        }
+        match rule.strip_prefix("warn") {
+            Some(rest) if suffix_ok(rest) => Some(RuleKind::Warning),
+            _ => None,
+        }
+    }
+}
+
+/// The name an `exception` rule lists to exempt a rule, as conftest strips it:
+/// `violation_`, then `deny_`, then `warn_`.
+pub fn exception_name(rule: &str) -> &str {
+    let r = rule.strip_prefix("violation_").unwrap_or(rule);
+    let r = r.strip_prefix("deny_").unwrap_or(r);
+    r.strip_prefix("warn_").unwrap_or(r)
+}
+
+/// A package whose conftest rules are evaluated.
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    pub name: String,
+    /// Distinct deny/violation/warn rule names, sorted.
+    pub rules: Vec<String>,
+    /// Number of rule definitions (bodies) of those names: conftest's "tests".
+    pub definitions: usize,
+    pub has_exception: bool,
+    /// Comes from the embedded library.
+    pub builtin: bool,
+}
+
+/// One message produced by a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleResult {
+    pub namespace: String,
+    pub rule: String,
+    pub kind: RuleKind,
+    pub msg: String,
+    /// The result object's other keys (and `query`, as conftest adds).
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An exception that suppressed a rule for this input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExceptionResult {
+    pub namespace: String,
+    pub rule: String,
+    /// The query conftest reports as the message.
+    pub msg: String,
+}
+
+/// What the policies said about one input.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub failures: Vec<RuleResult>,
+    pub warnings: Vec<RuleResult>,
+    pub exceptions: Vec<ExceptionResult>,
+    /// conftest's count of rules that passed.
+    pub successes: usize,
+    /// Lines written by `print()`.
+    pub prints: Vec<String>,
+    /// Values of other rules the caller asked for (e.g. the stage API), by path.
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// Policies compiled once; cheap to clone for each worker.
+#[derive(Clone)]
+pub struct PolicyEngine {
+    base: regorus::Engine,
+    namespaces: Vec<Namespace>,
+    sources: Arc<HashMap<String, Arc<str>>>,
+    files: Arc<Vec<PolicyFile>>,
+}
+
+impl PolicyEngine {
+    /// Load, parse and prepare every policy and data document. Nothing is read again.
+    pub fn load(opts: &PolicyOptions, include_tests: bool) -> Result<PolicyEngine, Diag> {
+        let mut files = Vec::new();
+        if opts.builtin {
+            files.extend(source::builtin_files(include_tests));
+        }
+        files.extend(source::policy_files(&opts.policy_paths, include_tests)?);
+        let data = source::data_docs(&opts.data_paths)?;
+        Self::from_files(files, data, opts)
+    }
+
+    /// Build from files already in memory.
+    pub fn from_files(
+        files: Vec<PolicyFile>,
+        data: Vec<DataDoc>,
+        opts: &PolicyOptions,
+    ) -> Result<PolicyEngine, Diag> {
+        let sources: HashMap<String, Arc<str>> = files
+            .iter()
+            .map(|f| (f.name.clone(), f.text.clone()))
+            .collect();
+        let mut engine = regorus::Engine::new();
+        engine.set_gather_prints(true);
+        engine.set_strict_builtin_errors(opts.strict_builtin_errors);
+        for f in &files {
+            engine.set_rego_v0(!f.builtin && opts.rego_v0);
+            engine
+                .add_policy(f.name.clone(), f.text.to_string())
+                .map_err(|e| {
+                    let help = if opts.rego_v0 || f.builtin {
+                        "fix the Rego syntax at the position shown"
+                    } else {
+                        "fix the Rego syntax at the position shown; for policies written before OPA 1.0 (`deny[msg] { ... }`) pass --rego-version v0"
+                    };
+                    rego_error::to_diag(
+                        "plangate::policy::parse_error",
+                        "policy does not parse",
+                        &e,
+                        &sources,
+                        help,
+                    )
+                    .file(f.name.clone())
+                })?;
+        }
+        for doc in data {
+            let mut value = doc.value;
+            for key in doc.prefix.iter().rev() {
+                let mut obj = Value::new_object();
+                if let Ok(map) = obj.as_object_mut() {
+                    map.insert(Value::from(key.as_str()), value);
+                }
+                value = obj;
+            }
+            engine.add_data(value).map_err(|e| {
+                Diag::new(
+                    "plangate::data::conflict",
+                    format!("cannot merge data document: {e}"),
+                )
+                .file(doc.name.clone())
+                .help("two --data documents set the same key to different values; rename one")
+            })?;
+        }
+        let namespaces = discover_namespaces(&mut engine, &files, opts)?;
+        // Prepare once (analysis, scheduling) so clones start ready and compile-time
+        // errors surface here, with a location, rather than on the first plan.
+        engine.set_input(Value::new_object());
+        engine.eval_query("true".to_string(), false).map_err(|e| {
+            rego_error::to_diag(
+                "plangate::policy::compile_error",
+                "policy does not compile",
+                &e,
+                &sources,
+                "fix the rule at the position shown",
+            )
+        })?;
+        Ok(PolicyEngine {
+            base: engine,
+            namespaces,
+            sources: Arc::new(sources),
+            files: Arc::new(files),
+        })
+    }
+
+    pub fn namespaces(&self) -> &[Namespace] {
+        &self.namespaces
+    }
+
+    pub fn files(&self) -> &[PolicyFile] {
+        &self.files
+    }
+
+    pub fn sources(&self) -> &HashMap<String, Arc<str>> {
+        &self.sources
+    }
+
+    /// The prepared engine, for callers (the test runner) that drive regorus directly.
+    pub fn regorus(&self) -> &regorus::Engine {
+        &self.base
+    }
+
+    /// Evaluate every selected namespace against `input`, with `data` merged in for
+    /// this evaluation only. `extra_rules` are further rule paths to read (undefined
+    /// paths are skipped).
+    pub fn evaluate(
+        &self,
+        input: &Value,
+        data: Value,
+        extra_rules: &[&str],
+    ) -> Result<Evaluation, Diag> {
+        let mut engine = self.base.clone();
+        engine.add_data(data).map_err(|e| {
+            Diag::new(
+                "plangate::data::conflict",
+                format!("--data conflicts with the documents plangate provides: {e}"),
+            )
+            .help("`data.plangate` and `data.conftest` are reserved; move your data under another key")
+        })?;
+        engine.set_input(input.clone());
+        let mut out = Evaluation::default();
+        for ns in &self.namespaces {
+            self.eval_namespace(&mut engine, ns, &mut out)?;
+        }
+        for path in extra_rules {
+            let v = self.eval(&mut engine, path)?;
+            if v != Value::Undefined {
+                out.extra.insert(path.to_string(), v);
+            }
+        }
+        out.prints = engine.take_prints().unwrap_or_default();
+        Ok(out)
+    }
+
+    fn eval(&self, engine: &mut regorus::Engine, path: &str) -> Result<Value, Diag> {
+        engine.eval_rule(path.to_string()).or_else(|e| {
+            let text = e.to_string();
+            if text.contains("not a valid rule path") {
+                return Ok(Value::Undefined);
+            }
+            Err(rego_error::to_diag(
+                "plangate::policy::eval_error",
+                &format!("evaluating {path} failed"),
+                &e,
+                &self.sources,
+                "fix the rule at the position shown, or pass input it can handle",
+            ))
+        })
+    }
+
+    fn eval_namespace(
+        &self,
+        engine: &mut regorus::Engine,
+        ns: &Namespace,
+        out: &mut Evaluation,
+    ) -> Result<(), Diag> {
+        let exceptions = if ns.has_exception {
+            self.eval(engine, &format!("data.{}.exception", ns.name))?
+        } else {
+            Value::Undefined
+        };
+        let mut results = 0usize;
+        let mut successes = 0usize;
+        for rule in &ns.rules {
+            let Some(kind) = RuleKind::of(rule) else {
+                continue;
+            };
+            let name = exception_name(rule);
+            let matches = count_exception_matches(&exceptions, name);
+            if matches > 0 {
+                let query = format!(
+                    "data.{}.exception[_][_] == {}",
+                    ns.name,
+                    serde_json::Value::from(name)
+                );
+                for _ in 0..matches {
+                    out.exceptions.push(ExceptionResult {
+                        namespace: ns.name.clone(),
+                        rule: rule.clone(),
+                        msg: query.clone(),
+                    });
+                }
+                results += matches;
+                continue;
+            }
+            let query = format!("data.{}.{}", ns.name, rule);
+            let value = self.eval(engine, &query)?;
+            let elements: Vec<&Value> = match &value {
+                Value::Set(s) => s.iter().collect(),
+                Value::Array(a) => a.iter().collect(),
+                _ => Vec::new(),
+            };
+            if elements.is_empty() {
+                successes += 1;
+                continue;
+            }
+            for el in elements {
+                let (msg, metadata) = match el {
+                    Value::String(s) => (s.to_string(), serde_json::Map::new()),
+                    Value::Object(_) => object_result(el).map_err(|m| {
+                        Diag::new(
+                            "plangate::policy::result_without_msg",
+                            format!("a result of {query} {m}"),
+                        )
+                        .help("return a string, or an object with a string `msg`: `deny contains {\"msg\": \"...\", ...}`")
+                    })?,
+                    // conftest ignores elements that are neither strings nor objects.
+                    _ => continue,
+                };
+                if msg.is_empty() {
+                    successes += 1;
+                    continue;
+                }
+                let mut metadata = metadata;
+                metadata.insert("query".into(), serde_json::Value::from(query.clone()));
+                let r = RuleResult {
+                    namespace: ns.name.clone(),
+                    rule: rule.clone(),
+                    kind,
+                    msg,
+                    metadata,
+                };
+                results += 1;
+                match kind {
+                    RuleKind::Failure => out.failures.push(r),
+                    RuleKind::Warning => out.warnings.push(r),
+                }
+            }
+        }
+        // As conftest: rule definitions that produced nothing count as successes.
+        let counted = results + successes;
+        out.successes += successes + ns.definitions.saturating_sub(counted);
+        Ok(())
+    }
+}
+
+/// conftest: an object result must carry a string `msg`; `_loc` is location, not
+/// metadata.
+fn object_result(
+    el: &Value,
+) -> Result<(String, serde_json::Map<String, serde_json::Value>), String> {
+    let json = serde_json::to_value(el).map_err(|e| format!("cannot be read: {e}"))?;
+    let serde_json::Value::Object(mut map) = json else {
+        return Err("is not an object".into());
+    };
+    let msg = match map.remove("msg") {
+        Some(serde_json::Value::String(s)) => s,
+        Some(_) => return Err("has a `msg` that is not a string".into()),
+        None => return Err("is an object without a `msg` field".into()),
+    };
+    Ok((msg, map))
+}
+
+/// Number of bindings for which `exception[_][_] == name` holds, as OPA counts them.
+fn count_exception_matches(exceptions: &Value, name: &str) -> usize {
+    let target = Value::from(name);
+    let inner = |v: &Value| -> usize {
+        match v {
+            Value::Array(a) => a.iter().filter(|x| **x == target).count(),
+            Value::Set(s) => s.iter().filter(|x| **x == target).count(),
+            Value::Object(o) => o.values().filter(|x| **x == target).count(),
+            _ => 0,
+        }
+    };
+    match exceptions {
+        Value::Array(a) => a.iter().map(inner).sum(),
+        Value::Set(s) => s.iter().map(inner).sum(),
+        Value::Object(o) => o.values().map(inner).sum(),
+        _ => 0,
+    }
+}
+
+/// Find packages, their conftest rules and `exception` rules, and pick the ones to
+/// evaluate: the built-in library's packages always, user packages by `--namespace`.
+fn discover_namespaces(
+    engine: &mut regorus::Engine,
+    files: &[PolicyFile],
+    opts: &PolicyOptions,
+) -> Result<Vec<Namespace>, Diag> {
+    let builtin_names: std::collections::HashSet<&str> = files
+        .iter()
+        .filter(|f| f.builtin)
+        .map(|f| f.name.as_str())
+        .collect();
+    let mut found: BTreeMap<String, Namespace> = BTreeMap::new();
+    for module in engine.get_modules().iter() {
+        let Ok(pkg) = regorus::utils::get_path_string(&module.package.refr, None) else {
+            continue;
+        };
+        let file = module.package.span.source.file().to_string();
+        let builtin = builtin_names.contains(file.as_str());
+        let ns = found.entry(pkg.clone()).or_insert_with(|| Namespace {
+            name: pkg.clone(),
+            rules: Vec::new(),
+            definitions: 0,
+            has_exception: false,
+            builtin,
+        });
+        ns.builtin &= builtin;
+        for rule in &module.policy {
+            let refr = match rule.as_ref() {
+                Rule::Spec { head, .. } => match head {
+                    RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. } => refr,
+                    RuleHead::Func { .. } => continue,
+                },
+                Rule::Default { refr, .. } => refr,
+            };
+            let Ok(name) = regorus::utils::get_path_string(refr, None) else {
+                continue;
+            };
+            if name == "exception" {
+                ns.has_exception = true;
+            } else if RuleKind::of(&name).is_some() {
+                ns.definitions += 1;
+                if !ns.rules.contains(&name) {
+                    ns.rules.push(name);
+                }
+            }
+        }
+    }
+    for ns in found.values_mut() {
+        ns.rules.sort();
+    }
+
+    let user_packages: Vec<&Namespace> = found.values().filter(|n| !n.builtin).collect();
+    let mut selected: Vec<String> = found
+        .values()
+        .filter(|n| n.builtin)
+        .map(|n| n.name.clone())
+        .collect();
+    if opts.all_namespaces {
+        selected.extend(user_packages.iter().map(|n| n.name.clone()));
+    } else {
+        let explicit = !opts.namespaces.is_empty();
+        let patterns: Vec<String> = if explicit {
+            opts.namespaces.clone()
+        } else {
+            vec!["main".to_string()]
+        };
+        for pattern in &patterns {
+            let matcher = globset::Glob::new(pattern)
+                .map_err(|e| {
+                    Diag::new(
+                        "plangate::cli::bad_namespace",
+                        format!("--namespace {pattern:?} is not a valid pattern: {e}"),
+                    )
+                    .help("a namespace is a package path such as `main` or `terraform.aws`, optionally with `*`")
+                })?
+                .compile_matcher();
+            let matched: Vec<String> = found
+                .values()
+                .filter(|n| matcher.is_match(&n.name))
+                .map(|n| n.name.clone())
+                .collect();
+            let user_given = !opts.policy_paths.is_empty();
+            if matched.is_empty() && (explicit || user_given) {
+                let known: Vec<&str> = user_packages.iter().map(|n| n.name.as_str()).collect();
+                let help = if known.is_empty() {
+                    "no user policy declares a package; add `package main` to your .rego files".to_string()
+                } else {
+                    format!(
+                        "your policies declare {}; pass one with --namespace, or --all-namespaces",
+                        known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    )
+                };
+                return Err(Diag::new(
+                    "plangate::policy::namespace_not_found",
+                    format!("no policy package matches the namespace `{pattern}`"),
+                )
+                .help(help));
+            }
+            selected.extend(matched);
+        }
+    }
+    selected.sort();
+    selected.dedup();
+    Ok(selected
+        .into_iter()
+        .filter_map(|n| found.remove(&n))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_follow_conftest() {
+        assert_eq!(RuleKind::of("deny"), Some(RuleKind::Failure));
+        assert_eq!(RuleKind::of("violation_s3_public"), Some(RuleKind::Failure));
+        assert_eq!(RuleKind::of("warn_x1"), Some(RuleKind::Warning));
+        assert_eq!(RuleKind::of("denyx"), None);
+        assert_eq!(RuleKind::of("deny_"), None);
+        assert_eq!(RuleKind::of("deny__x"), None);
+        assert_eq!(RuleKind::of("warning"), None);
+        assert_eq!(RuleKind::of("exception"), None);
+    }
+
+    #[test]
+    fn exception_names_strip_prefixes_like_conftest() {
+        assert_eq!(exception_name("deny_destroy"), "destroy");
+        assert_eq!(exception_name("warn_replace"), "replace");
+        assert_eq!(exception_name("violation_deny_x"), "x");
+        assert_eq!(exception_name("deny"), "deny");
+    }
+}

@@ -1,0 +1,67 @@
+//! `--format json`: the versioned `plangate/v1` document, documented in the README.
+
+use serde::Serialize;
+
+use crate::diag::DiagJson;
+use crate::plan::Summary;
+
+use super::{diag_json, ChangeReport, ExceptionFinding, Finding, Report};
+
+/// Identifies the document shape; bumped only on incompatible changes.
+pub const SCHEMA: &str = "plangate/v1";
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    schema: &'static str,
+    plans: Vec<PlanDoc<'a>>,
+    errors: Vec<DiagJson>,
+    exit_code: i32,
+}
+
+#[derive(Serialize)]
+struct PlanDoc<'a> {
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terraform_version: Option<&'a str>,
+    summary: &'a Summary,
+    changes: &'a [ChangeReport],
+    failures: &'a [Finding],
+    warnings: &'a [Finding],
+    exceptions: &'a [ExceptionFinding],
+    successes: usize,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    prints: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<DiagJson>,
+}
+
+pub fn render(report: &Report) -> String {
+    let doc = Doc {
+        schema: SCHEMA,
+        plans: report
+            .plans
+            .iter()
+            .map(|p| PlanDoc {
+                path: &p.path,
+                format_version: p.format_version.as_deref(),
+                terraform_version: p.terraform_version.as_deref(),
+                summary: &p.summary,
+                changes: &p.changes,
+                failures: &p.failures,
+                warnings: &p.warnings,
+                exceptions: &p.exceptions,
+                successes: p.successes,
+                prints: &p.prints,
+                error: p.error.as_ref().map(diag_json),
+            })
+            .collect(),
+        errors: report.errors.iter().map(diag_json).collect(),
+        exit_code: report.verdict() as i32,
+    };
+    let mut out = serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|e| format!("{{\"schema\":\"{SCHEMA}\",\"error\":\"{e}\"}}"));
+    out.push('\n');
+    out
+}

@@ -1,0 +1,182 @@
+//! The report: one model of what plangate found, which every output format renders.
+//! Renderers lay it out; they never compute a decision or touch plan values.
+
+pub mod json;
+pub mod text;
+
+use serde::Serialize;
+
+use crate::diag::{Diag, DiagJson};
+use crate::plan::{ActionClass, Plan, ReplaceOrder, Summary};
+use crate::policy::{Evaluation, ExceptionResult, RuleResult};
+use crate::redact::Redactor;
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable, for terminals and CI logs.
+    Text,
+    /// The versioned `plangate/v1` document (see README, "JSON output").
+    Json,
+}
+
+/// The result of one `check` run.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub plans: Vec<PlanReport>,
+    /// Errors not tied to one plan (policies, config, paths).
+    pub errors: Vec<Diag>,
+}
+
+/// Exit status, derived from the report in exactly one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass = 0,
+    Fail = 1,
+    Error = 2,
+}
+
+impl Report {
+    pub fn verdict(&self) -> Verdict {
+        if !self.errors.is_empty() || self.plans.iter().any(|p| p.error.is_some()) {
+            Verdict::Error
+        } else if self.plans.iter().any(|p| !p.failures.is_empty()) {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// Every diagnostic, global ones first, then per plan in order.
+    pub fn all_errors(&self) -> impl Iterator<Item = &Diag> {
+        self.errors
+            .iter()
+            .chain(self.plans.iter().filter_map(|p| p.error.as_ref()))
+    }
+}
+
+/// What happened to one plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanReport {
+    pub path: String,
+    pub format_version: Option<String>,
+    pub terraform_version: Option<String>,
+    pub summary: Summary,
+    pub changes: Vec<ChangeReport>,
+    pub failures: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+    pub exceptions: Vec<ExceptionFinding>,
+    pub successes: usize,
+    pub prints: Vec<String>,
+    /// The plan could not be loaded or evaluated.
+    pub error: Option<Diag>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeReport {
+    pub address: String,
+    pub actions: Vec<String>,
+    pub action: ActionClass,
+    pub destructive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replace_order: Option<ReplaceOrder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub importing: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub drifted: bool,
+}
+
+/// A failure or warning, already redacted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub msg: String,
+    pub namespace: String,
+    pub rule: String,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExceptionFinding {
+    pub msg: String,
+    pub namespace: String,
+    pub rule: String,
+}
+
+impl PlanReport {
+    /// A plan that could not be loaded.
+    pub fn failed(path: String, error: Diag) -> PlanReport {
+        PlanReport {
+            path,
+            error: Some(error),
+            ..PlanReport::default()
+        }
+    }
+
+    /// Assemble the report of one plan. Every string from policies passes through
+    /// the plan's redactor here.
+    pub fn new(plan: &Plan, eval: Evaluation) -> PlanReport {
+        let redactor = Redactor::new(&plan.secrets);
+        let finding = |r: RuleResult| Finding {
+            msg: redactor.string(&r.msg),
+            namespace: r.namespace,
+            rule: r.rule,
+            metadata: match redactor.json(&serde_json::Value::Object(r.metadata)) {
+                serde_json::Value::Object(m) => m,
+                _ => serde_json::Map::new(),
+            },
+        };
+        let exception = |e: ExceptionResult| ExceptionFinding {
+            msg: redactor.string(&e.msg),
+            namespace: e.namespace,
+            rule: e.rule,
+        };
+        let changes = plan
+            .changes
+            .iter()
+            .map(|c| ChangeReport {
+                address: c.address.clone(),
+                actions: c.actions.clone(),
+                action: c.action,
+                destructive: c.destructive,
+                replace_order: c.replace_order,
+                action_reason: c.action_reason.clone(),
+                deposed: c.deposed.clone(),
+                moved_from: c.moved_from.clone(),
+                importing: c.importing,
+                drifted: c.drifted,
+            })
+            .collect();
+        PlanReport {
+            path: plan.meta.path.clone(),
+            format_version: Some(plan.meta.format_version.clone()),
+            terraform_version: plan.meta.terraform_version.clone(),
+            summary: plan.summary(),
+            changes,
+            failures: eval.failures.into_iter().map(finding).collect(),
+            warnings: eval.warnings.into_iter().map(finding).collect(),
+            exceptions: eval.exceptions.into_iter().map(exception).collect(),
+            successes: eval.successes,
+            prints: eval.prints.iter().map(|p| redactor.string(p)).collect(),
+            error: None,
+        }
+    }
+}
+
+/// Render a report in the chosen format.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text::render(report, color),
+        Format::Json => json::render(report),
+    }
+}
+
+pub(crate) fn diag_json(d: &Diag) -> DiagJson {
+    d.to_json()
+}
