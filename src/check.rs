@@ -7,27 +7,112 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
+use crate::config::{Config, Enforcement};
+use crate::context::{Context, ContextOptions};
+use crate::decision::{self, StageRule};
 use crate::diag::Diag;
 use crate::plan::{self, Plan, PlanSource};
-use crate::policy::{PolicyEngine, PolicyOptions};
+use crate::policy::{PolicyEngine, PolicyOptions, RuleResult};
 use crate::report::{PlanReport, Report};
+use crate::stage::Stage;
 
-/// Everything `check` needs besides the policies.
-#[derive(Debug, Clone, Default)]
+/// Everything `check` needs.
+#[derive(Debug, Clone)]
 pub struct CheckOptions {
     /// Files, directories, or `-` for stdin.
     pub paths: Vec<PathBuf>,
     pub policy: PolicyOptions,
+    /// `--config`; else `plangate.hcl` in the current directory or a parent; else
+    /// the embedded default.
+    pub config: Option<PathBuf>,
+    pub context: ContextOptions,
+    /// Plans below this stage fail the run (exit 1).
+    pub require_stage: Stage,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            paths: Vec::new(),
+            policy: PolicyOptions::default(),
+            config: None,
+            context: ContextOptions::default(),
+            require_stage: Stage::PlanOnly,
+        }
+    }
+}
+
+/// Load the configuration the way `check` finds it.
+pub fn load_config(explicit: Option<&Path>) -> Result<Config, Diag> {
+    match explicit {
+        Some(p) => crate::config::load_file(p),
+        None => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            match crate::config::find(&cwd) {
+                Some(p) => crate::config::load_file(&p),
+                None => Ok(Config::embedded()),
+            }
+        }
+    }
+}
+
+/// What a run shares across plans: parsed once.
+pub struct Prepared {
+    pub config: Config,
+    pub context: Context,
+    pub engine: PolicyEngine,
+    /// Namespace → (policy set, enforcement, owners group).
+    sets: Vec<(String, String, Enforcement, Option<String>)>,
+}
+
+/// Load config, context and policies once.
+pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
+    let config = load_config(opts.config.as_deref())?;
+    let context = Context::resolve(&opts.context, &config)?;
+    let mut policy = opts.policy.clone();
+    let mut set_roots = Vec::new();
+    for (name, set) in &config.policy_sets {
+        let root = config.resolve(&set.path);
+        policy.policy_paths.push(root.clone());
+        set_roots.push((name.clone(), root, set.enforcement, set.owners.clone()));
+    }
+    if !set_roots.is_empty() && !opts.policy.all_namespaces && opts.policy.namespaces.is_empty() {
+        // Policy sets are evaluated whole, whatever their packages.
+        policy.all_namespaces = true;
+    }
+    let engine = PolicyEngine::load(&policy, false)?;
+    let mut sets = Vec::new();
+    for ns in engine.namespaces() {
+        for (name, root, enforcement, owners) in &set_roots {
+            let canon_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+            let inside = ns.files.iter().any(|f| {
+                let p = Path::new(f);
+                p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).starts_with(&canon_root)
+            });
+            if inside {
+                sets.push((ns.name.clone(), name.clone(), *enforcement, owners.clone()));
+            }
+        }
+    }
+    Ok(Prepared {
+        config,
+        context,
+        engine,
+        sets,
+    })
 }
 
 /// Run a check. Errors never abort the run: they are recorded in the report, which
 /// then carries exit code 2.
 pub fn run(opts: &CheckOptions) -> Report {
-    let mut report = Report::default();
+    let mut report = Report {
+        require_stage: opts.require_stage,
+        ..Report::default()
+    };
     let (sources, mut errors) = discover(&opts.paths);
     report.errors.append(&mut errors);
-    let engine = match PolicyEngine::load(&opts.policy, false) {
-        Ok(e) => e,
+    let prepared = match prepare(opts) {
+        Ok(p) => p,
         Err(d) => {
             report.errors.push(d);
             return report;
@@ -35,37 +120,106 @@ pub fn run(opts: &CheckOptions) -> Report {
     };
     report.plans = sources
         .par_iter()
-        .map(|src| check_one(&engine, src))
+        .map(|src| check_one(&prepared, src))
         .collect();
     report
 }
 
-fn check_one(engine: &PolicyEngine, src: &PlanSource) -> PlanReport {
+fn check_one(prepared: &Prepared, src: &PlanSource) -> PlanReport {
     let name = src.display();
-    match plan::load(src).and_then(|p| evaluate(engine, &p).map(|r| (p, r))) {
-        Ok((_, r)) => r,
+    match plan::load(src).and_then(|p| evaluate(prepared, &p)) {
+        Ok(r) => r,
         Err(d) => PlanReport::failed(name, d),
     }
 }
 
-/// Evaluate one loaded plan.
-pub fn evaluate(engine: &PolicyEngine, plan: &Plan) -> Result<PlanReport, Diag> {
-    let eval = engine
-        .evaluate(&plan.input, policy_data(plan), &[])
+/// Evaluate one loaded plan and decide its stages.
+pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
+    let (env_name, env) = prepared.context.environment(&prepared.config, &plan.meta.path)?;
+    let context = prepared.context.to_json(env_name, env, &plan.meta.path);
+    let mut eval = prepared
+        .engine
+        .evaluate(&plan.input, policy_data(plan, &prepared.config, context), &[])
         .map_err(|d| d.file(plan.meta.path.clone()))?;
-    Ok(PlanReport::new(plan, eval))
+    // Failures become gates by their policy set's enforcement level.
+    let mut gates = std::mem::take(&mut eval.gates);
+    let mut advisory = Vec::new();
+    for f in std::mem::take(&mut eval.failures) {
+        match failure_gate(prepared, &f) {
+            Some(g) => {
+                gates.push(g);
+                eval.failures.push(f);
+            }
+            None => advisory.push(f),
+        }
+    }
+    eval.warnings.extend(advisory);
+    let decision = decision::decide(env_name, env.stage, &plan.changes, &eval.caps, &gates);
+    Ok(PlanReport::new(plan, eval, decision))
 }
 
-/// The per-plan part of `data`: `data.plangate` (the normalized view) and
-/// `data.conftest.file`, as conftest injects it.
-pub fn policy_data(plan: &Plan) -> regorus::Value {
+/// The gate a failure opens: hard-mandatory always, soft-mandatory until an owner
+/// approves, advisory never (it becomes a warning).
+fn failure_gate(prepared: &Prepared, f: &RuleResult) -> Option<StageRule> {
+    let set = prepared.sets.iter().find(|(ns, ..)| *ns == f.namespace);
+    let rule = format!("{}.{}", f.namespace, f.rule);
+    let mut gate = StageRule {
+        rule: rule.clone(),
+        address: None,
+        stage: Stage::Blocked,
+        reason: format!("policy {rule} failed: {}", f.msg),
+        unblock: Some("fix the change or the policy".to_string()),
+    };
+    match set {
+        None => Some(gate),
+        Some((_, name, Enforcement::HardMandatory, _)) => {
+            gate.reason = format!("hard-mandatory policy set {name}: {rule} failed: {}", f.msg);
+            gate.unblock = Some("fix the change; hard-mandatory failures cannot be overridden".into());
+            Some(gate)
+        }
+        Some((_, _, Enforcement::Advisory, _)) => None,
+        Some((_, name, Enforcement::SoftMandatory, owners)) => {
+            let members = owners
+                .as_ref()
+                .and_then(|g| prepared.config.groups.get(g))
+                .map(|g| g.members.clone())
+                .unwrap_or_default();
+            let approved = prepared
+                .context
+                .approvers
+                .iter()
+                .any(|a| members.contains(a));
+            if approved {
+                return None;
+            }
+            gate.reason = format!("soft-mandatory policy set {name}: {rule} failed: {}", f.msg);
+            gate.unblock = Some(match owners {
+                Some(g) => format!(
+                    "an approval from group {g} ({}) overrides it",
+                    members.join(", ")
+                ),
+                None => "fix the change (the policy set names no owners to override it)".into(),
+            });
+            Some(gate)
+        }
+    }
+}
+
+/// The per-plan part of `data`: `data.plangate` (the normalized view, the config and
+/// the context) and `data.conftest.file`, as conftest injects it.
+pub fn policy_data(plan: &Plan, config: &Config, context: serde_json::Value) -> regorus::Value {
     let path = Path::new(&plan.meta.path);
     let dir = path
         .parent()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
+    let mut view = plan.view();
+    if let serde_json::Value::Object(m) = &mut view {
+        m.insert("config".into(), config.to_json());
+        m.insert("context".into(), context);
+    }
     let json = serde_json::json!({
-        "plangate": plan.view(),
+        "plangate": view,
         "conftest": {"file": {"name": plan.meta.path, "dir": dir}},
     });
     regorus::Value::from(json)

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::report::Format;
+use plangate::report::Format;
+use plangate::stage::Stage;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -111,6 +112,50 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(short = 'o', long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub context: ContextArgs,
+
+    /// Exit 1 when any plan's stage is below this one (a name or 0-4). An Atlantis
+    /// auto-apply step uses `--require-stage auto-apply`.
+    #[arg(long = "require-stage", value_name = "STAGE", default_value = "plan-only")]
+    pub require_stage: Stage,
+}
+
+/// Where the plan is going, who approved it, and when.
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    /// plangate.hcl to use. Default: ./plangate.hcl or the nearest one in a parent
+    /// directory, else an embedded default (one environment at plan-only).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The environment the plans are for (else matched from the environments'
+    /// `match` globs on the plan path, else settings.default_environment).
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// GitHub pull-request reviews JSON (`gh api repos/O/R/pulls/N/reviews`): each
+    /// reviewer's latest APPROVED review on --commit counts.
+    #[arg(long = "approvals", value_name = "FILE")]
+    pub approvals: Option<PathBuf>,
+
+    /// A login that approved the change. Repeatable: `--approver alice --approver bob`.
+    #[arg(long = "approver", value_name = "LOGIN")]
+    pub approver: Vec<String>,
+
+    /// The pull-request author; never counts as an approver.
+    #[arg(long = "author", value_name = "LOGIN")]
+    pub author: Option<String>,
+
+    /// The commit the plan was made from; reviews of other commits are stale.
+    #[arg(long = "commit", value_name = "SHA")]
+    pub commit: Option<String>,
+
+    /// Evaluate as of this time (RFC 3339, e.g. 2026-11-22T10:00:00Z) instead of the
+    /// clock: windows, freezes and plan age use it.
+    #[arg(long = "now", value_name = "TIME")]
+    pub now: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, SourceSpan};
 use serde::Serialize;
 
 /// A user-facing error. One type for every input (plans, policies, config) so the
@@ -177,14 +177,17 @@ pub fn render(diag: &Diag, color: bool) -> String {
     };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_links(false);
     let mut out = String::new();
-    let named;
-    let shown: &dyn Diagnostic = match (&diag.file, &diag.source) {
-        (Some(file), Some(src)) => {
-            named = NamedDiag {
+    let shown;
+    let shown: &dyn Diagnostic = match (&diag.source, &diag.span) {
+        (Some(src), Some((span, label))) => {
+            let (snippet, span) = Snippet::new(diag.file.clone(), src, span.clone());
+            shown = Shown {
                 inner: diag,
-                source: NamedSource::new(file.clone(), src.clone()),
+                snippet,
+                span,
+                label: label.clone(),
             };
-            &named
+            &shown
         }
         _ => diag,
     };
@@ -194,23 +197,151 @@ pub fn render(diag: &Diag, color: bool) -> String {
     out
 }
 
-struct NamedDiag<'a> {
-    inner: &'a Diag,
-    source: NamedSource<Arc<str>>,
+/// Lines longer than this many bytes are not drawn whole: a `show -json` plan is one
+/// line of often megabytes, which would otherwise all be printed under the error.
+const LONG_LINE: usize = 200;
+/// Characters kept on each side of the span when a long line is cut to a window.
+const WINDOW_CONTEXT: usize = 60;
+/// Characters of the span itself kept in such a window.
+const WINDOW_SPAN: usize = 80;
+
+/// The text miette draws: the whole source, or, for a span on a very long line, a
+/// window of that line marked with `…`. Either way the `[file:line:col]` header and
+/// the line numbers are those of the original file, with the column counted in
+/// characters as [`Diag::line_col`] counts it (miette alone counts bytes).
+struct Snippet {
+    name: Option<String>,
+    text: Arc<str>,
+    /// 0-based line of the original source where `text` starts.
+    line0: usize,
+    /// 0-based character column, in that line, of `text[prefix..]`.
+    col0: usize,
+    /// Byte length of the leading `…` (0 when the window starts at the line start).
+    prefix: usize,
 }
 
-impl fmt::Debug for NamedDiag<'_> {
+impl Snippet {
+    /// The snippet for `span` in `src`, and the span translated into the snippet.
+    fn new(
+        name: Option<String>,
+        src: &Arc<str>,
+        span: std::ops::Range<usize>,
+    ) -> (Snippet, std::ops::Range<usize>) {
+        let start = floor_char_boundary(src, span.start.min(src.len()));
+        let end = floor_char_boundary(src, span.end.clamp(start, src.len()));
+        let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
+        if line_end - line_start <= LONG_LINE {
+            let whole = Snippet {
+                name,
+                text: src.clone(),
+                line0: 0,
+                col0: 0,
+                prefix: 0,
+            };
+            return (whole, start..end);
+        }
+        let end = advance_chars(src, start, WINDOW_SPAN).min(end.min(line_end));
+        let win_start = retreat_chars(src, start, WINDOW_CONTEXT).max(line_start);
+        let win_end = advance_chars(src, end, WINDOW_CONTEXT).min(line_end);
+        let lead = if win_start > line_start { "…" } else { "" };
+        let trail = if win_end < line_end { "…" } else { "" };
+        let text = format!("{lead}{}{trail}", &src[win_start..win_end]);
+        let shift = |o: usize| o - win_start + lead.len();
+        let window = Snippet {
+            name,
+            text: Arc::from(text),
+            line0: src[..line_start].bytes().filter(|b| *b == b'\n').count(),
+            col0: src[line_start..win_start].chars().count(),
+            prefix: lead.len(),
+        };
+        (window, shift(start)..shift(end))
+    }
+
+    /// 0-based character column of byte `offset` of `text`, in the original line.
+    fn column(&self, offset: usize) -> usize {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        match self.text[..offset].rfind('\n') {
+            Some(i) => self.text[i + 1..offset].chars().count(),
+            None => self.col0 + self.text[self.prefix.min(offset)..offset].chars().count(),
+        }
+    }
+}
+
+/// The byte offset `n` characters after `from` (or the end of `s`).
+fn advance_chars(s: &str, from: usize, n: usize) -> usize {
+    s[from..].char_indices().nth(n).map_or(s.len(), |(i, _)| from + i)
+}
+
+/// The byte offset `n` characters before `from` (or 0).
+fn retreat_chars(s: &str, from: usize, n: usize) -> usize {
+    s[..from]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(0, |(i, _)| i)
+}
+
+impl miette::SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner =
+            self.text
+                .as_bytes()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // With context lines miette starts at a line start (column 0); without, the
+        // contents start at the span, whose column the header shows.
+        let column = if context_lines_before == 0 {
+            self.column(inner.span().offset())
+        } else {
+            inner.column()
+        };
+        let line = self.line0 + inner.line();
+        let contents = match &self.name {
+            Some(name) => miette::MietteSpanContents::new_named(
+                name.clone(),
+                inner.data(),
+                *inner.span(),
+                line,
+                column,
+                inner.line_count(),
+            ),
+            None => miette::MietteSpanContents::new(
+                inner.data(),
+                *inner.span(),
+                line,
+                column,
+                inner.line_count(),
+            ),
+        };
+        Ok(Box::new(contents))
+    }
+}
+
+/// A [`Diag`] as drawn: its snippet and its span within that snippet.
+struct Shown<'a> {
+    inner: &'a Diag,
+    snippet: Snippet,
+    span: std::ops::Range<usize>,
+    label: String,
+}
+
+impl fmt::Debug for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.inner, f)
     }
 }
-impl fmt::Display for NamedDiag<'_> {
+impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self.inner, f)
     }
 }
-impl std::error::Error for NamedDiag<'_> {}
-impl Diagnostic for NamedDiag<'_> {
+impl std::error::Error for Shown<'_> {}
+impl Diagnostic for Shown<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.inner.code()
     }
@@ -218,10 +349,14 @@ impl Diagnostic for NamedDiag<'_> {
         Diagnostic::help(self.inner)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        Some(&self.snippet)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.inner.labels()
+        let span: SourceSpan = (self.span.start, self.span.end - self.span.start).into();
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(self.label.clone()),
+            span,
+        ))))
     }
 }
 

@@ -16,10 +16,14 @@
 //! ```
 
 pub mod check;
+pub mod config;
+pub mod context;
+pub mod decision;
 pub mod diag;
 pub mod plan;
 pub mod policy;
 pub mod redact;
 pub mod report;
+pub mod stage;
 
 pub use diag::Diag;

@@ -57,9 +57,21 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool) -> u8 {
     policy.namespaces = args.namespace;
     policy.all_namespaces = args.all_namespaces;
     policy.builtin = !args.no_builtin;
+    let c = args.context;
     let opts = check::CheckOptions {
         paths: args.paths,
         policy,
+        config: c.config,
+        context: plangate::context::ContextOptions {
+            env: c.env,
+            approvals_file: c.approvals,
+            approvers: c.approver,
+            author: c.author,
+            commit: c.commit,
+            now: c.now,
+            match_names: Vec::new(),
+        },
+        require_stage: args.require_stage,
     };
     let report = check::run(&opts);
     for d in report.all_errors() {
@@ -72,6 +84,8 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool) -> u8 {
 fn run_test(args: cli::TestArgs, color_out: bool, color_err: bool) -> u8 {
     let mut policy = policy_options(&args.policy);
     policy.builtin = args.builtin;
+    // Tests run in every package; namespaces only select conftest rules for `check`.
+    policy.all_namespaces = true;
     if args.paths.is_empty() && !args.builtin {
         print_diag(
             &Diag::new("plangate::cli::no_input", "no policy directory given")

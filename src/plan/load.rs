@@ -146,7 +146,7 @@ pub fn parse_text(name: &str, text: Arc<str>) -> Result<Plan, Diag> {
     };
     check_is_plan(name, &text, &input)?;
     let raw: RawPlan = serde_json::from_str(&text).map_err(|e| {
-        let offset = offset_of(&text, e.line(), e.column(), |_| 1);
+        let offset = json_offset(&text, &e);
         Diag::new(
             "plangate::plan::invalid",
             format!(
@@ -162,16 +162,18 @@ pub fn parse_text(name: &str, text: Arc<str>) -> Result<Plan, Diag> {
 }
 
 fn json_error(name: &str, text: &Arc<str>, e: &serde_json::Error) -> Diag {
-    let offset = offset_of(text, e.line(), e.column(), |_| 1);
+    let offset = json_offset(text, e);
     let message = strip_position(&e.to_string());
     if e.is_eof() {
+        // Label the last character: an empty span at the very end is not drawn.
         let end = text.trim_end().len();
+        let last = text[..end].char_indices().last().map_or(0, |(i, _)| i);
         Diag::new(
             "plangate::plan::truncated_json",
             format!("the plan JSON ends too early: {message}"),
         )
         .file(name)
-        .at(text.clone(), end..end, "the file ends here")
+        .at(text.clone(), last..end, "the file ends here")
         .help("the file was cut off: was the disk full or `show -json` interrupted? Regenerate it")
     } else if e.classify() == serde_json::error::Category::Syntax
         && text.trim_start().starts_with(|c: char| c != '{' && c != '[')
@@ -192,6 +194,13 @@ fn json_error(name: &str, text: &Arc<str>, e: &serde_json::Error) -> Diag {
         .at(text.clone(), offset..offset + 1, "here")
         .help("regenerate the file with `tofu show -json plan.tfplan > plan.json`")
     }
+}
+
+/// Byte offset of a serde_json error position. serde_json counts columns in bytes, so
+/// a line with non-ASCII text before the error (Terraform writes UTF-8 unescaped)
+/// must not be walked character by character.
+fn json_offset(text: &str, e: &serde_json::Error) -> usize {
+    offset_of(text, e.line(), e.column(), char::len_utf8)
 }
 
 fn strip_position(msg: &str) -> String {

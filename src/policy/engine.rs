@@ -9,7 +9,9 @@ use std::sync::Arc;
 use regorus::unstable::{Rule, RuleHead};
 use regorus::Value;
 
+use crate::decision::StageRule;
 use crate::diag::Diag;
+use crate::stage::Stage;
 
 use super::rego_error;
 use super::source::{self, DataDoc, PolicyFile};
@@ -65,8 +67,12 @@ impl RuleKind {
 }
 
 /// The name an `exception` rule lists to exempt a rule, as conftest strips it:
-/// `violation_`, then `deny_`, then `warn_`.
+/// `""` for the bare `deny`/`violation`/`warn`, else `violation_`, then `deny_`, then
+/// `warn_` removed.
 pub fn exception_name(rule: &str) -> &str {
+    if matches!(rule, "deny" | "violation" | "warn") {
+        return "";
+    }
     let r = rule.strip_prefix("violation_").unwrap_or(rule);
     let r = r.strip_prefix("deny_").unwrap_or(r);
     r.strip_prefix("warn_").unwrap_or(r)
@@ -81,8 +87,13 @@ pub struct Namespace {
     /// Number of rule definitions (bodies) of those names: conftest's "tests".
     pub definitions: usize,
     pub has_exception: bool,
+    /// Declares the stage rules `cap` / `gate` (see docs/policy-api.md).
+    pub has_cap: bool,
+    pub has_gate: bool,
     /// Comes from the embedded library.
     pub builtin: bool,
+    /// The files that declare this package.
+    pub files: Vec<String>,
 }
 
 /// One message produced by a rule.
@@ -115,8 +126,12 @@ pub struct Evaluation {
     pub successes: usize,
     /// Lines written by `print()`.
     pub prints: Vec<String>,
-    /// Values of other rules the caller asked for (e.g. the stage API), by path.
+    /// Values of other rules the caller asked for, by path.
     pub extra: BTreeMap<String, Value>,
+    /// `cap` results: lower the stage of a change or the plan.
+    pub caps: Vec<StageRule>,
+    /// `gate` results: block a change or the plan.
+    pub gates: Vec<StageRule>,
 }
 
 /// Policies compiled once; cheap to clone for each worker.
@@ -359,8 +374,72 @@ impl PolicyEngine {
         // As conftest: rule definitions that produced nothing count as successes.
         let counted = results + successes;
         out.successes += successes + ns.definitions.saturating_sub(counted);
+        if ns.has_cap {
+            let v = self.eval(engine, &format!("data.{}.cap", ns.name))?;
+            out.caps.extend(stage_rules(&ns.name, "cap", &v)?);
+        }
+        if ns.has_gate {
+            let v = self.eval(engine, &format!("data.{}.gate", ns.name))?;
+            out.gates.extend(stage_rules(&ns.name, "gate", &v)?);
+        }
         Ok(())
     }
+}
+
+/// Read `cap` / `gate` results (docs/policy-api.md): objects with a `reason`, an
+/// optional `address`, `id` and `unblock`, and for caps a `stage`.
+fn stage_rules(namespace: &str, kind: &str, v: &Value) -> Result<Vec<StageRule>, Diag> {
+    let elements: Vec<&Value> = match v {
+        Value::Set(s) => s.iter().collect(),
+        Value::Array(a) => a.iter().collect(),
+        Value::Undefined => Vec::new(),
+        _ => vec![v],
+    };
+    let bad = |what: String| {
+        Diag::new(
+            "plangate::policy::bad_stage_rule",
+            format!("a result of data.{namespace}.{kind} {what}"),
+        )
+        .help(format!(
+            "`{kind}` results are objects: {{\"reason\": \"...\"{}, \"address\": \"optional\", \"id\": \"optional\"}}; see docs/policy-api.md",
+            if kind == "cap" { ", \"stage\": \"plan-only\"" } else { ", \"unblock\": \"optional\"" }
+        ))
+    };
+    let text = |el: &Value, key: &str| -> Result<Option<String>, Diag> {
+        match &el[key] {
+            Value::Undefined | Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s.to_string())),
+            other => Err(bad(format!("has a `{key}` that is not a string: {other}"))),
+        }
+    };
+    let mut out = Vec::new();
+    for el in elements {
+        if el.as_object().is_err() {
+            return Err(bad(format!("is not an object: {el}")));
+        }
+        let reason = text(el, "reason")?.ok_or_else(|| bad("has no `reason`".into()))?;
+        let stage = if kind == "gate" {
+            Stage::Blocked
+        } else {
+            match &el["stage"] {
+                Value::String(s) => s.parse::<Stage>().map_err(bad)?,
+                Value::Number(_) => el["stage"]
+                    .as_u64()
+                    .ok()
+                    .and_then(Stage::from_level)
+                    .ok_or_else(|| bad("has a `stage` number outside 0-4".into()))?,
+                _ => return Err(bad("has no `stage` (a name or 0-4)".into())),
+            }
+        };
+        out.push(StageRule {
+            rule: text(el, "id")?.unwrap_or_else(|| format!("{namespace}.{kind}")),
+            address: text(el, "address")?,
+            stage,
+            reason,
+            unblock: text(el, "unblock")?,
+        });
+    }
+    Ok(out)
 }
 
 /// conftest: an object result must carry a string `msg`; `_loc` is location, not
@@ -423,22 +502,46 @@ fn discover_namespaces(
             rules: Vec::new(),
             definitions: 0,
             has_exception: false,
+            has_cap: false,
+            has_gate: false,
             builtin,
+            files: Vec::new(),
         });
         ns.builtin &= builtin;
+        if !ns.files.contains(&file) {
+            ns.files.push(file.clone());
+        }
         for rule in &module.policy {
-            let refr = match rule.as_ref() {
+            let (refr, boolean) = match rule.as_ref() {
                 Rule::Spec { head, .. } => match head {
-                    RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. } => refr,
+                    RuleHead::Compr { refr, assign, .. } => (refr, assign.is_none()),
+                    RuleHead::Set { refr, .. } => (refr, false),
                     RuleHead::Func { .. } => continue,
                 },
-                Rule::Default { refr, .. } => refr,
+                Rule::Default { refr, .. } => (refr, false),
             };
             let Ok(name) = regorus::utils::get_path_string(refr, None) else {
                 continue;
             };
+            if boolean && RuleKind::of(&name).is_some() {
+                // conftest refuses `deny if { ... }`: it would silently never fail.
+                let span = rule.span();
+                let src: Arc<str> = Arc::from(span.source.contents().as_str());
+                let start = usize::try_from(span.start).unwrap_or(0);
+                return Err(Diag::new(
+                    "plangate::policy::boolean_rule",
+                    format!("`{name}` is a boolean rule (`{name} if {{ ... }}`); conftest rules must be sets of messages"),
+                )
+                .file(file.clone())
+                .at(src, start..start + name.len(), "declared here")
+                .help(format!("write `{name} contains msg if {{ ...; msg := \"...\" }}`")));
+            }
             if name == "exception" {
                 ns.has_exception = true;
+            } else if name == "cap" {
+                ns.has_cap = true;
+            } else if name == "gate" {
+                ns.has_gate = true;
             } else if RuleKind::of(&name).is_some() {
                 ns.definitions += 1;
                 if !ns.rules.contains(&name) {
@@ -530,6 +633,7 @@ mod tests {
         assert_eq!(exception_name("deny_destroy"), "destroy");
         assert_eq!(exception_name("warn_replace"), "replace");
         assert_eq!(exception_name("violation_deny_x"), "x");
-        assert_eq!(exception_name("deny"), "deny");
+        assert_eq!(exception_name("deny"), "");
+        assert_eq!(exception_name("warn"), "");
     }
 }

@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 
+use crate::decision::{Gate, Reason};
 use crate::diag::DiagJson;
 use crate::plan::Summary;
+use crate::stage::Stage;
 
 use super::{diag_json, ChangeReport, ExceptionFinding, Finding, Report};
 
@@ -15,6 +17,7 @@ struct Doc<'a> {
     schema: &'static str,
     plans: Vec<PlanDoc<'a>>,
     errors: Vec<DiagJson>,
+    require_stage: Stage,
     exit_code: i32,
 }
 
@@ -25,6 +28,14 @@ struct PlanDoc<'a> {
     format_version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     terraform_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment_stage: Option<Stage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage: Option<Stage>,
+    reasons: &'a [Reason],
+    gates: &'a [Gate],
     summary: &'a Summary,
     changes: &'a [ChangeReport],
     failures: &'a [Finding],
@@ -47,6 +58,11 @@ pub fn render(report: &Report) -> String {
                 path: &p.path,
                 format_version: p.format_version.as_deref(),
                 terraform_version: p.terraform_version.as_deref(),
+                environment: p.decision.as_ref().map(|d| d.environment.as_str()),
+                environment_stage: p.decision.as_ref().map(|d| d.environment_stage),
+                stage: p.stage(),
+                reasons: p.decision.as_ref().map_or(&[], |d| &d.reasons[..]),
+                gates: p.decision.as_ref().map_or(&[], |d| &d.gates[..]),
                 summary: &p.summary,
                 changes: &p.changes,
                 failures: &p.failures,
@@ -58,6 +74,7 @@ pub fn render(report: &Report) -> String {
             })
             .collect(),
         errors: report.errors.iter().map(diag_json).collect(),
+        require_stage: report.require_stage,
         exit_code: report.verdict() as i32,
     };
     let mut out = serde_json::to_string_pretty(&doc)

@@ -6,10 +6,12 @@ pub mod text;
 
 use serde::Serialize;
 
+use crate::decision::{Gate, PlanDecision, Reason};
 use crate::diag::{Diag, DiagJson};
 use crate::plan::{ActionClass, Plan, ReplaceOrder, Summary};
 use crate::policy::{Evaluation, ExceptionResult, RuleResult};
 use crate::redact::Redactor;
+use crate::stage::Stage;
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,11 +23,23 @@ pub enum Format {
 }
 
 /// The result of one `check` run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Report {
     pub plans: Vec<PlanReport>,
     /// Errors not tied to one plan (policies, config, paths).
     pub errors: Vec<Diag>,
+    /// `--require-stage`: plans below it fail the run.
+    pub require_stage: Stage,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Report {
+            plans: Vec::new(),
+            errors: Vec::new(),
+            require_stage: Stage::PlanOnly,
+        }
+    }
 }
 
 /// Exit status, derived from the report in exactly one place.
@@ -40,7 +54,11 @@ impl Report {
     pub fn verdict(&self) -> Verdict {
         if !self.errors.is_empty() || self.plans.iter().any(|p| p.error.is_some()) {
             Verdict::Error
-        } else if self.plans.iter().any(|p| !p.failures.is_empty()) {
+        } else if self
+            .plans
+            .iter()
+            .any(|p| p.stage().is_some_and(|s| s < self.require_stage))
+        {
             Verdict::Fail
         } else {
             Verdict::Pass
@@ -68,6 +86,8 @@ pub struct PlanReport {
     pub exceptions: Vec<ExceptionFinding>,
     pub successes: usize,
     pub prints: Vec<String>,
+    /// The rollout decision; None when the plan could not be evaluated.
+    pub decision: Option<PlanDecision>,
     /// The plan could not be loaded or evaluated.
     pub error: Option<Diag>,
 }
@@ -90,6 +110,12 @@ pub struct ChangeReport {
     pub importing: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub drifted: bool,
+    /// The stage before gates.
+    pub eligible: Stage,
+    /// The highest stage at which this change may proceed.
+    pub stage: Stage,
+    pub reasons: Vec<Reason>,
+    pub gates: Vec<Gate>,
 }
 
 /// A failure or warning, already redacted.
@@ -119,9 +145,14 @@ impl PlanReport {
         }
     }
 
+    /// The plan's stage, when it was decided.
+    pub fn stage(&self) -> Option<Stage> {
+        self.decision.as_ref().map(|d| d.stage)
+    }
+
     /// Assemble the report of one plan. Every string from policies passes through
     /// the plan's redactor here.
-    pub fn new(plan: &Plan, eval: Evaluation) -> PlanReport {
+    pub fn new(plan: &Plan, eval: Evaluation, decision: PlanDecision) -> PlanReport {
         let redactor = Redactor::new(&plan.secrets);
         let finding = |r: RuleResult| Finding {
             msg: redactor.string(&r.msg),
@@ -137,10 +168,21 @@ impl PlanReport {
             namespace: e.namespace,
             rule: e.rule,
         };
+        let reason = |r: &Reason| Reason {
+            rule: r.rule.clone(),
+            stage: r.stage,
+            message: redactor.string(&r.message),
+        };
+        let gate = |g: &Gate| Gate {
+            rule: g.rule.clone(),
+            reason: redactor.string(&g.reason),
+            unblock: g.unblock.as_ref().map(|u| redactor.string(u)),
+        };
         let changes = plan
             .changes
             .iter()
-            .map(|c| ChangeReport {
+            .zip(&decision.changes)
+            .map(|(c, d)| ChangeReport {
                 address: c.address.clone(),
                 actions: c.actions.clone(),
                 action: c.action,
@@ -151,8 +193,18 @@ impl PlanReport {
                 moved_from: c.moved_from.clone(),
                 importing: c.importing,
                 drifted: c.drifted,
+                eligible: d.eligible,
+                stage: d.stage,
+                reasons: d.reasons.iter().map(reason).collect(),
+                gates: d.gates.iter().map(gate).collect(),
             })
             .collect();
+        let decision = PlanDecision {
+            reasons: decision.reasons.iter().map(reason).collect(),
+            gates: decision.gates.iter().map(gate).collect(),
+            changes: Vec::new(),
+            ..decision
+        };
         PlanReport {
             path: plan.meta.path.clone(),
             format_version: Some(plan.meta.format_version.clone()),
@@ -164,6 +216,7 @@ impl PlanReport {
             exceptions: eval.exceptions.into_iter().map(exception).collect(),
             successes: eval.successes,
             prints: eval.prints.iter().map(|p| redactor.string(p)).collect(),
+            decision: Some(decision),
             error: None,
         }
     }

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::plan::{ActionClass, ReplaceOrder};
+use crate::stage::Stage;
 
 use super::{ChangeReport, Report, Verdict};
 
@@ -93,11 +94,27 @@ pub fn render(report: &Report, color: bool) -> String {
             let _ = writeln!(out);
             continue;
         }
-        let counts: Vec<String> = plan
-            .summary
+        if let Some(d) = &plan.decision {
+            let stage = format!("{} {}", d.stage.level(), d.stage);
+            let _ = writeln!(
+                out,
+                "  stage {}  (environment {} at {}; {})",
+                match d.stage {
+                    Stage::Blocked => st.red(&stage),
+                    Stage::PlanOnly => st.yellow(&stage),
+                    _ => st.green(&stage),
+                },
+                d.environment,
+                d.environment_stage,
+                d.stage.meaning()
+            );
+        }
+        let counts: Vec<String> = ActionClass::ALL
             .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{n} {k}"))
+            .filter_map(|c| {
+                let n = plan.summary.get(c.as_str()).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{n} {c}"))
+            })
             .collect();
         let _ = writeln!(
             out,
@@ -113,15 +130,33 @@ pub fn render(report: &Report, color: bool) -> String {
             .iter()
             .filter(|c| c.action.does_something() || c.moved_from.is_some() || c.importing)
             .collect();
-        shown.sort_by_key(|c| (!c.destructive, c.action));
+        shown.sort_by_key(|c| (!c.destructive, c.stage, c.action));
+        let width = shown.iter().map(|c| c.address.chars().count()).max().unwrap_or(0);
         for c in shown {
-            let line = format!("{} {}  {}", symbol(c), c.address, describe(c));
-            let line = if c.destructive {
-                st.red(&line)
-            } else {
-                line
-            };
+            let line = format!(
+                "{:<15} {} {:<width$}  {}",
+                format!("[{}]", c.stage),
+                symbol(c),
+                c.address,
+                describe(c)
+            );
+            let line = if c.destructive { st.red(&line) } else { line };
             let _ = writeln!(out, "    {line}");
+            // The binding reason: the lowest stage that is not just the environment's.
+            if let Some(r) = c.reasons.iter().find(|r| r.rule != "environment") {
+                let _ = writeln!(out, "    {:<15}   {}", "", st.dim(&format!("{}: {}", r.rule, r.message)));
+            }
+        }
+        if let Some(d) = &plan.decision {
+            if !d.gates.is_empty() {
+                let _ = writeln!(out, "  {}", st.bold("gates:"));
+                for g in &d.gates {
+                    let _ = writeln!(out, "    {} {}: {}", st.red("✗"), g.rule, g.reason);
+                    if let Some(u) = &g.unblock {
+                        let _ = writeln!(out, "      to unblock: {u}");
+                    }
+                }
+            }
         }
         for f in &plan.failures {
             let _ = writeln!(
@@ -156,8 +191,13 @@ pub fn render(report: &Report, color: bool) -> String {
     let exceptions: usize = report.plans.iter().map(|p| p.exceptions.len()).sum();
     let errors = report.all_errors().count();
     let plans = report.plans.len();
+    let lowest = report.plans.iter().filter_map(|p| p.stage()).min();
+    let stage_note = match lowest {
+        Some(s) => format!(", lowest stage {s} (required: {})", report.require_stage),
+        None => String::new(),
+    };
     let summary = format!(
-        "{plans} plan{}: {failures} failure{}, {warnings} warning{}, {exceptions} exception{}, {errors} error{}",
+        "{plans} plan{}{stage_note}: {failures} failure{}, {warnings} warning{}, {exceptions} exception{}, {errors} error{}",
         plural(plans),
         plural(failures),
         plural(warnings),
