@@ -87,7 +87,9 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
             let canon_root = root.canonicalize().unwrap_or_else(|_| root.clone());
             let inside = ns.files.iter().any(|f| {
                 let p = Path::new(f);
-                p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).starts_with(&canon_root)
+                p.canonicalize()
+                    .unwrap_or_else(|_| p.to_path_buf())
+                    .starts_with(&canon_root)
             });
             if inside {
                 sets.push((ns.name.clone(), name.clone(), *enforcement, owners.clone()));
@@ -135,12 +137,21 @@ fn check_one(prepared: &Prepared, src: &PlanSource) -> PlanReport {
 
 /// Evaluate one loaded plan and decide its stages.
 pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
-    let (env_name, env) = prepared.context.environment(&prepared.config, &plan.meta.path)?;
+    let (env_name, env) = prepared
+        .context
+        .environment(&prepared.config, &plan.meta.path)?;
     let context = prepared.context.to_json(env_name, env, &plan.meta.path);
     let mut eval = prepared
         .engine
-        .evaluate(&plan.input, policy_data(plan, &prepared.config, context), &[])
-        .map_err(|d| d.file(plan.meta.path.clone()))?;
+        .evaluate(
+            &plan.input,
+            policy_data(plan, &prepared.config, context),
+            &[],
+        )
+        .map_err(|d| match d.file {
+            Some(_) => d,
+            None => d.file(plan.meta.path.clone()),
+        })?;
     // Failures become gates by their policy set's enforcement level.
     let mut gates = std::mem::take(&mut eval.gates);
     let mut advisory = Vec::new();
@@ -174,7 +185,8 @@ fn failure_gate(prepared: &Prepared, f: &RuleResult) -> Option<StageRule> {
         None => Some(gate),
         Some((_, name, Enforcement::HardMandatory, _)) => {
             gate.reason = format!("hard-mandatory policy set {name}: {rule} failed: {}", f.msg);
-            gate.unblock = Some("fix the change; hard-mandatory failures cannot be overridden".into());
+            gate.unblock =
+                Some("fix the change; hard-mandatory failures cannot be overridden".into());
             Some(gate)
         }
         Some((_, _, Enforcement::Advisory, _)) => None,
@@ -208,10 +220,15 @@ fn failure_gate(prepared: &Prepared, f: &RuleResult) -> Option<StageRule> {
 /// The per-plan part of `data`: `data.plangate` (the normalized view, the config and
 /// the context) and `data.conftest.file`, as conftest injects it.
 pub fn policy_data(plan: &Plan, config: &Config, context: serde_json::Value) -> regorus::Value {
+    // As conftest: the base name, and the absolute directory.
     let path = Path::new(&plan.meta.path);
-    let dir = path
-        .parent()
-        .map(|d| d.display().to_string())
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| plan.meta.path.clone());
+    let dir = std::path::absolute(path)
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.display().to_string()))
         .unwrap_or_default();
     let mut view = plan.view();
     if let serde_json::Value::Object(m) = &mut view {
@@ -220,7 +237,7 @@ pub fn policy_data(plan: &Plan, config: &Config, context: serde_json::Value) -> 
     }
     let json = serde_json::json!({
         "plangate": view,
-        "conftest": {"file": {"name": plan.meta.path, "dir": dir}},
+        "conftest": {"file": {"name": name, "dir": dir}},
     });
     regorus::Value::from(json)
 }
@@ -247,14 +264,15 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PlanSource>, Vec<Diag>) {
             continue;
         }
         let before = sources.len();
-        for entry in WalkDir::new(p).sort_by_file_name().into_iter().filter_entry(|e| {
-            e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
-        }) {
+        for entry in WalkDir::new(p)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let path = e.path();
-                    if path.extension().and_then(|x| x.to_str()) == Some("json")
-                        && sniff_plan(path)
+                    if path.extension().and_then(|x| x.to_str()) == Some("json") && sniff_plan(path)
                     {
                         sources.push(PlanSource::File(path.to_path_buf()));
                     }

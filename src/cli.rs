@@ -118,7 +118,11 @@ pub struct CheckArgs {
 
     /// Exit 1 when any plan's stage is below this one (a name or 0-4). An Atlantis
     /// auto-apply step uses `--require-stage auto-apply`.
-    #[arg(long = "require-stage", value_name = "STAGE", default_value = "plan-only")]
+    #[arg(
+        long = "require-stage",
+        value_name = "STAGE",
+        default_value = "plan-only"
+    )]
     pub require_stage: Stage,
 }
 

@@ -64,8 +64,11 @@ impl Context {
             Some(s) => DateTime::parse_from_rfc3339(s)
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|e| {
-                    Diag::new("plangate::cli::bad_now", format!("--now {s:?} is not an RFC 3339 time: {e}"))
-                        .help("write e.g. --now 2026-11-22T10:00:00Z")
+                    Diag::new(
+                        "plangate::cli::bad_now",
+                        format!("--now {s:?} is not an RFC 3339 time: {e}"),
+                    )
+                    .help("write e.g. --now 2026-11-22T10:00:00Z")
                 })?,
             None => Utc::now(),
         };
@@ -122,11 +125,16 @@ impl Context {
         candidates.extend(self.match_names.iter().cloned());
         for (name, env) in &config.environments {
             for pattern in &env.match_ {
-                let Ok(glob) = globset::GlobBuilder::new(pattern).literal_separator(true).build() else {
+                let Ok(glob) = globset::GlobBuilder::new(pattern)
+                    .literal_separator(true)
+                    .build()
+                else {
                     continue;
                 };
                 let m = glob.compile_matcher();
-                if candidates.iter().any(|c| m.is_match(c) || m.is_match(Path::new(c).parent().unwrap_or(Path::new("")))) {
+                if candidates.iter().any(|c| {
+                    m.is_match(c) || m.is_match(Path::new(c).parent().unwrap_or(Path::new("")))
+                }) {
                     return Ok((name.as_str(), env));
                 }
             }
@@ -198,14 +206,21 @@ struct RawUser {
 pub fn load_reviews(path: &Path, commit: Option<&str>) -> Result<Vec<Review>, Diag> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Diag::new("plangate::approvals::read", format!("cannot read approvals: {e}"))
-            .file(name.clone())
-            .help("pass the JSON of `gh api repos/OWNER/REPO/pulls/N/reviews` with --approvals")
+        Diag::new(
+            "plangate::approvals::read",
+            format!("cannot read approvals: {e}"),
+        )
+        .file(name.clone())
+        .help("pass the JSON of `gh api repos/OWNER/REPO/pulls/N/reviews` with --approvals")
     })?;
     parse_reviews(&name, Arc::from(text), commit)
 }
 
-pub fn parse_reviews(name: &str, text: Arc<str>, commit: Option<&str>) -> Result<Vec<Review>, Diag> {
+pub fn parse_reviews(
+    name: &str,
+    text: Arc<str>,
+    commit: Option<&str>,
+) -> Result<Vec<Review>, Diag> {
     let raw: Vec<RawReview> = serde_json::from_str(&text).map_err(|e| {
         let off = offset_of(&text, e.line(), e.column(), |_| 1);
         Diag::new(
@@ -218,7 +233,10 @@ pub fn parse_reviews(name: &str, text: Arc<str>, commit: Option<&str>) -> Result
     })?;
     let mut latest: BTreeMap<String, (usize, RawReview)> = BTreeMap::new();
     for (i, r) in raw.into_iter().enumerate() {
-        if !matches!(r.state.as_str(), "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED") {
+        if !matches!(
+            r.state.as_str(),
+            "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED"
+        ) {
             continue;
         }
         let Some(user) = &r.user else { continue };
@@ -291,7 +309,9 @@ impl Codeowners {
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("").trim();
             let mut parts = line.split_whitespace();
-            let Some(pattern) = parts.next() else { continue };
+            let Some(pattern) = parts.next() else {
+                continue;
+            };
             let owners: Vec<String> = parts.map(|o| o.to_ascii_lowercase()).collect();
             let anchored = pattern.starts_with('/');
             let mut p = pattern.trim_start_matches('/').to_string();
@@ -302,8 +322,15 @@ impl Codeowners {
                 p = format!("**/{p}");
             }
             // A pattern naming a directory owns everything below it.
-            let p = if p.ends_with("**") { p } else { format!("{{{p},{p}/**}}") };
-            if let Ok(g) = globset::GlobBuilder::new(&p).literal_separator(true).build() {
+            let p = if p.ends_with("**") {
+                p
+            } else {
+                format!("{{{p},{p}/**}}")
+            };
+            if let Ok(g) = globset::GlobBuilder::new(&p)
+                .literal_separator(true)
+                .build()
+            {
                 rules.push((g.compile_matcher(), owners));
             }
         }
@@ -316,10 +343,18 @@ impl Codeowners {
         let abs = if path.is_absolute() {
             path.to_path_buf()
         } else {
-            std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
+            std::env::current_dir()
+                .map(|d| d.join(path))
+                .unwrap_or_else(|_| path.to_path_buf())
         };
-        let root = self.root.canonicalize().unwrap_or_else(|_| self.root.clone());
-        let abs = abs.parent().map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf())).unwrap_or_default();
+        let root = self
+            .root
+            .canonicalize()
+            .unwrap_or_else(|_| self.root.clone());
+        let abs = abs
+            .parent()
+            .map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf()))
+            .unwrap_or_default();
         let rel = abs.strip_prefix(&root).unwrap_or(&abs);
         let probe = rel.join("main.tf");
         self.rules

@@ -110,8 +110,11 @@ pub fn decide(
                 .chain(std::iter::once(env_stage))
                 .min()
                 .unwrap_or(env_stage);
-            let change_gates: Vec<Gate> =
-                gates.iter().filter(|r| applies(r, c)).map(Gate::from).collect();
+            let change_gates: Vec<Gate> = gates
+                .iter()
+                .filter(|r| applies(r, c))
+                .map(Gate::from)
+                .collect();
             let stage = if change_gates.is_empty() {
                 eligible
             } else {
@@ -163,7 +166,11 @@ pub fn decide(
             stage: Stage::Promote,
             message: "the plan changes nothing, so it may go anywhere".to_string(),
         });
-        reasons.iter().map(|r| r.stage).min().unwrap_or(Stage::Promote)
+        reasons
+            .iter()
+            .map(|r| r.stage)
+            .min()
+            .unwrap_or(Stage::Promote)
     } else {
         if env_stage < Stage::Promote {
             reasons.push(env_reason);
@@ -238,7 +245,13 @@ mod tests {
     #[test]
     fn a_cap_lowers_only_its_change_and_the_plan_takes_the_minimum() {
         let changes = [change("a", &["create"]), change("b", &["delete", "create"])];
-        let d = decide("dev", Stage::AutoApply, &changes, &[cap(Some("b"), Stage::PlanOnly)], &[]);
+        let d = decide(
+            "dev",
+            Stage::AutoApply,
+            &changes,
+            &[cap(Some("b"), Stage::PlanOnly)],
+            &[],
+        );
         assert_eq!(d.changes[0].stage, Stage::AutoApply);
         assert_eq!(d.changes[1].stage, Stage::PlanOnly);
         assert_eq!(d.changes[1].reasons[0].rule, "destructive");
@@ -259,8 +272,15 @@ mod tests {
 
     #[test]
     fn no_op_and_read_do_not_lower_the_plan() {
-        let changes = [change("a", &["no-op"]), change("b", &["read"]), change("c", &["update"])];
-        let caps = [cap(Some("a"), Stage::Blocked), cap(Some("b"), Stage::PlanOnly)];
+        let changes = [
+            change("a", &["no-op"]),
+            change("b", &["read"]),
+            change("c", &["update"]),
+        ];
+        let caps = [
+            cap(Some("a"), Stage::Blocked),
+            cap(Some("b"), Stage::PlanOnly),
+        ];
         let d = decide("dev", Stage::AutoApply, &changes, &caps, &[]);
         assert_eq!(d.stage, Stage::AutoApply);
     }

@@ -63,6 +63,16 @@ impl Diag {
         self
     }
 
+    /// Apply `f` to every text the diagnostic prints besides the source snippet
+    /// (message, help, label): e.g. redaction of a plan's sensitive values, which an
+    /// evaluation error can quote (`Got "hunter2" instead`).
+    pub fn map_text(mut self, f: impl Fn(&str) -> String) -> Self {
+        self.message = f(&self.message);
+        self.help = self.help.map(|h| f(&h));
+        self.span = self.span.map(|(range, label)| (range, f(&label)));
+        self
+    }
+
     /// 1-based line and column (in characters) of the span start, when known.
     pub fn line_col(&self) -> Option<(usize, usize)> {
         let src = self.source.as_ref()?;
@@ -270,7 +280,10 @@ impl Snippet {
 
 /// The byte offset `n` characters after `from` (or the end of `s`).
 fn advance_chars(s: &str, from: usize, n: usize) -> usize {
-    s[from..].char_indices().nth(n).map_or(s.len(), |(i, _)| from + i)
+    s[from..]
+        .char_indices()
+        .nth(n)
+        .map_or(s.len(), |(i, _)| from + i)
 }
 
 /// The byte offset `n` characters before `from` (or 0).
@@ -417,6 +430,60 @@ mod tests {
         // column 5 is the 'd' after a tab counted as four columns.
         assert_eq!(offset_of(src, 2, 5, tab4), 3);
         assert_eq!(&src[offset_of(src, 2, 5, tab4)..][..4], "deny");
+    }
+
+    #[test]
+    fn a_long_line_is_drawn_as_a_window_with_the_original_position() {
+        let mut src = String::from("{\"a\":\"");
+        src.push_str(&"é".repeat(5000));
+        src.push_str("\", oops}");
+        let at = src.find("oops").unwrap();
+        let d =
+            Diag::new("x", "m")
+                .file("plan.json")
+                .at(Arc::from(src.as_str()), at..at + 4, "here");
+        let out = render(&d, false);
+        assert!(out.len() < 1500, "{} bytes", out.len());
+        let (line, col) = d.line_col().unwrap();
+        assert_eq!((line, col), (1, 5000 + 10));
+        assert!(out.contains(&format!("[plan.json:{line}:{col}]")), "{out}");
+        assert!(out.contains("…"), "{out}");
+        assert!(out.contains("oops}"), "{out}");
+    }
+
+    #[test]
+    fn header_column_counts_characters_not_bytes() {
+        let src = "ab\n  \"déjà\" x\n";
+        let at = src.find('x').unwrap();
+        let d = Diag::new("x", "m")
+            .file("f.json")
+            .at(Arc::from(src), at..at + 1, "here");
+        assert_eq!(d.line_col(), Some((2, 10)));
+        assert!(render(&d, false).contains("[f.json:2:10]"));
+    }
+
+    #[test]
+    fn short_sources_keep_their_context_lines() {
+        let src = "one\ntwo\nthree x\nfour\n";
+        let at = src.find('x').unwrap();
+        let d = Diag::new("x", "m")
+            .file("f")
+            .at(Arc::from(src), at..at + 1, "here");
+        let out = render(&d, false);
+        for l in ["two", "three x", "four", "[f:3:7]"] {
+            assert!(out.contains(l), "{l} in {out}");
+        }
+    }
+
+    #[test]
+    fn map_text_reaches_message_help_and_label() {
+        let d = Diag::new("x", "got s3cret")
+            .help("not s3cret")
+            .at(Arc::from("abc"), 0..1, "s3cret here")
+            .map_text(|t| t.replace("s3cret", "(sensitive)"));
+        assert_eq!(d.message, "got (sensitive)");
+        assert_eq!(d.help.as_deref(), Some("not (sensitive)"));
+        assert_eq!(d.span.unwrap().1, "(sensitive) here");
     }
 
     #[test]

@@ -110,9 +110,7 @@ fn run_test(args: cli::TestArgs, color_out: bool, color_err: bool) -> u8 {
         }
     };
     let text = match args.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
-        }
+        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         Format::Text => testing::render_text(&report, color_out),
     };
     emit(&text);

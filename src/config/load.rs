@@ -278,7 +278,9 @@ impl Parser<'_> {
             "plangate::config::type",
             format!("`{}` must be {want}", a.key.as_str()),
             a.value.span(),
-            &format!("write {want}; expressions and interpolation are not evaluated in plangate.hcl"),
+            &format!(
+                "write {want}; expressions and interpolation are not evaluated in plangate.hcl"
+            ),
         )
     }
 
@@ -314,7 +316,12 @@ impl Parser<'_> {
             .collect()
     }
 
-    fn req_strings(&self, block: &Block, attrs: &Attrs<'_>, key: &str) -> Result<Vec<String>, Diag> {
+    fn req_strings(
+        &self,
+        block: &Block,
+        attrs: &Attrs<'_>,
+        key: &str,
+    ) -> Result<Vec<String>, Diag> {
         match attrs.get(key) {
             Some(a) => self.strings_of(a),
             None => Err(self.missing(block, key, "[\"...\"]")),
@@ -354,7 +361,10 @@ impl Parser<'_> {
 
     fn u64_of(&self, a: &Attribute) -> Result<u64, Diag> {
         match &a.value {
-            Expression::Number(n) => n.value().as_u64().ok_or_else(|| self.type_err(a, "a whole number ≥ 0")),
+            Expression::Number(n) => n
+                .value()
+                .as_u64()
+                .ok_or_else(|| self.type_err(a, "a whole number ≥ 0")),
             _ => Err(self.type_err(a, "a whole number")),
         }
     }
@@ -442,7 +452,14 @@ impl Parser<'_> {
     fn approval(&self, block: &Block) -> Result<Approval, Diag> {
         let a = self.attrs(
             block,
-            &["environments", "when", "resources", "group", "codeowners", "count"],
+            &[
+                "environments",
+                "when",
+                "resources",
+                "group",
+                "codeowners",
+                "count",
+            ],
         )?;
         let when = match a.get("when") {
             None => When::Any,
@@ -456,7 +473,11 @@ impl Parser<'_> {
                         "plangate::config::bad_value",
                         format!("`when` cannot be `{other}`"),
                         attr.value.span(),
-                        &did_you_mean(other, &["any", "destructive", "replace", "delete"], "`when` is one of"),
+                        &did_you_mean(
+                            other,
+                            &["any", "destructive", "replace", "delete"],
+                            "`when` is one of",
+                        ),
                     ))
                 }
             },
@@ -499,7 +520,11 @@ impl Parser<'_> {
 
     fn env_list(&self, a: &Attrs<'_>) -> Result<Vec<String>, Diag> {
         let envs = self.opt_strings(a, "environments")?;
-        Ok(if envs.is_empty() { vec!["*".to_string()] } else { envs })
+        Ok(if envs.is_empty() {
+            vec!["*".to_string()]
+        } else {
+            envs
+        })
     }
 
     fn window(&self, block: &Block) -> Result<Window, Diag> {
@@ -510,10 +535,10 @@ impl Parser<'_> {
         let timezone = self.string_of(tz_attr)?;
         if chrono_tz::Tz::from_str(&timezone).is_err() {
             let lower = timezone.to_ascii_lowercase();
-            let guess = chrono_tz::TZ_VARIANTS
-                .iter()
-                .map(|t| t.name())
-                .find(|n| n.to_ascii_lowercase() == lower || n.to_ascii_lowercase().ends_with(&format!("/{lower}")));
+            let guess = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).find(|n| {
+                n.to_ascii_lowercase() == lower
+                    || n.to_ascii_lowercase().ends_with(&format!("/{lower}"))
+            });
             let help = match guess {
                 Some(g) => format!("did you mean `{g}`?"),
                 None => "use an IANA time zone name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\"".to_string(),
@@ -651,23 +676,25 @@ impl Parser<'_> {
 
     /// Names that refer to other blocks must exist.
     fn check_references(&self, cfg: &Config, body: &Body) -> Result<(), Diag> {
-        let span_of = |ident: &str, label: Option<&str>, key: &str| -> Option<std::ops::Range<usize>> {
+        let span_of = |ident: &str,
+                       label: Option<&str>,
+                       key: &str|
+         -> Option<std::ops::Range<usize>> {
             body.get_blocks(ident)
                 .filter(|b| label.is_none_or(|l| b.labels.first().map(|x| x.as_str()) == Some(l)))
                 .find_map(|b| b.body.get_attribute(key).and_then(|a| a.value.span()))
         };
         let envs: Vec<&str> = cfg.environments.keys().map(String::as_str).collect();
         let groups: Vec<&str> = cfg.groups.keys().map(String::as_str).collect();
-        let check_group = |ident: &str, label: Option<&str>, key: &str, g: &Option<String>| {
-            match g {
-                Some(g) if !cfg.groups.contains_key(g) => Err(self.err(
-                    "plangate::config::unknown_group",
-                    format!("no group named `{g}`"),
-                    span_of(ident, label, key),
-                    &did_you_mean(g, &groups, "groups are"),
-                )),
-                _ => Ok(()),
-            }
+        let check_group = |ident: &str, label: Option<&str>, key: &str, g: &Option<String>| match g
+        {
+            Some(g) if !cfg.groups.contains_key(g) => Err(self.err(
+                "plangate::config::unknown_group",
+                format!("no group named `{g}`"),
+                span_of(ident, label, key),
+                &did_you_mean(g, &groups, "groups are"),
+            )),
+            _ => Ok(()),
         };
         let check_envs = |ident: &str, label: Option<&str>, list: &[String]| {
             for e in list {

@@ -34,8 +34,11 @@ pub fn load(source: &PlanSource) -> Result<Plan, Diag> {
         PlanSource::Stdin => {
             let mut buf = Vec::new();
             std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| {
-                Diag::new("plangate::io::stdin", format!("cannot read standard input: {e}"))
-                    .file("-")
+                Diag::new(
+                    "plangate::io::stdin",
+                    format!("cannot read standard input: {e}"),
+                )
+                .file("-")
             })?;
             buf
         }
@@ -100,9 +103,32 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<Arc<str>, Diag> {
     if text.trim().is_empty() {
         return Err(Diag::new("plangate::plan::empty", "the plan file is empty")
             .file(name)
-            .help("did `show -json` fail? Create it with `tofu show -json plan.tfplan > plan.json`"));
+            .help(
+                "did `show -json` fail? Create it with `tofu show -json plan.tfplan > plan.json`",
+            ));
     }
     Ok(Arc::from(text))
+}
+
+/// Best-effort text of the start of a file, for sniffing whether it is a plan: UTF-8
+/// or UTF-16 with a BOM as [`decode`] reads them, invalid or cut-off sequences
+/// replaced rather than refused (the head of a file ends anywhere).
+pub fn decode_lossy(bytes: &[u8]) -> String {
+    let utf16 = |rest: &[u8], conv: fn([u8; 2]) -> u16| {
+        let units = rest.chunks_exact(2).map(|c| conv([c[0], c[1]]));
+        char::decode_utf16(units)
+            .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        String::from_utf8_lossy(rest).into_owned()
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(rest, u16::from_le_bytes)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(rest, u16::from_be_bytes)
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
 }
 
 fn utf8(name: &str, bytes: &[u8]) -> Result<String, Diag> {
@@ -176,7 +202,9 @@ fn json_error(name: &str, text: &Arc<str>, e: &serde_json::Error) -> Diag {
         .at(text.clone(), last..end, "the file ends here")
         .help("the file was cut off: was the disk full or `show -json` interrupted? Regenerate it")
     } else if e.classify() == serde_json::error::Category::Syntax
-        && text.trim_start().starts_with(|c: char| c != '{' && c != '[')
+        && text
+            .trim_start()
+            .starts_with(|c: char| c != '{' && c != '[')
     {
         Diag::new(
             "plangate::plan::not_json",
@@ -261,7 +289,10 @@ fn check_is_plan(name: &str, text: &Arc<str>, v: &regorus::Value) -> Result<(), 
         .file(name)
         .help("regenerate the plan with `tofu show -json`"));
     };
-    let major = version.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u64>().ok());
     match major {
         Some(0) | Some(1) => Ok(()),
         _ => {
@@ -293,6 +324,26 @@ mod tests {
     }
 
     #[test]
+    fn decode_lossy_reads_a_cut_utf16_head() {
+        let json = r#"{"format_version":"1.2","resource_changes":[]}"#;
+        for be in [false, true] {
+            let mut bytes = if be {
+                vec![0xFE, 0xFF]
+            } else {
+                vec![0xFF, 0xFE]
+            };
+            for u in json.encode_utf16() {
+                bytes.extend(if be { u.to_be_bytes() } else { u.to_le_bytes() });
+            }
+            bytes.pop(); // cut inside the last code unit
+            let text = decode_lossy(&bytes);
+            assert!(text.contains("\"format_version\""), "{text}");
+            assert!(text.contains("\"resource_changes\""), "{text}");
+        }
+        assert_eq!(decode_lossy(b"\xEF\xBB\xBF{}"), "{}");
+    }
+
+    #[test]
     fn binary_planfile_is_named_as_such() {
         let e = parse_bytes("plan.tfplan", b"PK\x03\x04rest").unwrap_err();
         assert_eq!(e.code, "plangate::plan::binary_planfile");
@@ -301,7 +352,13 @@ mod tests {
 
     #[test]
     fn major_version_two_is_refused_but_zero_and_one_load() {
-        for (v, ok) in [("0.1", true), ("0.2", true), ("1.0", true), ("1.2", true), ("2.0", false)] {
+        for (v, ok) in [
+            ("0.1", true),
+            ("0.2", true),
+            ("1.0", true),
+            ("1.2", true),
+            ("2.0", false),
+        ] {
             let json = format!(r#"{{"format_version":"{v}","planned_values":{{}}}}"#);
             let r = parse_bytes("p.json", json.as_bytes());
             assert_eq!(r.is_ok(), ok, "format_version {v}");
@@ -310,9 +367,27 @@ mod tests {
 
     #[test]
     fn truncated_json_points_at_the_end() {
-        let e = parse_bytes("p.json", br#"{"format_version":"1.2","resource_changes":["#)
-            .unwrap_err();
+        let e =
+            parse_bytes("p.json", br#"{"format_version":"1.2","resource_changes":["#).unwrap_err();
         assert_eq!(e.code, "plangate::plan::truncated_json");
+    }
+
+    #[test]
+    fn json_error_after_non_ascii_text_points_at_the_token() {
+        // serde_json counts columns in bytes; `é` and `✓` are 2 and 3 bytes.
+        let json = "{\"format_version\":\"1.2\",\"d\":\"é✓\", oops}";
+        let e = parse_bytes("p.json", json.as_bytes()).unwrap_err();
+        assert_eq!(e.code, "plangate::plan::invalid_json");
+        let (span, _) = e.span.clone().unwrap();
+        assert_eq!(&json[span.start..], "oops}");
+    }
+
+    #[test]
+    fn truncated_json_labels_the_last_character() {
+        let e =
+            parse_bytes("p.json", "{\"format_version\":\"1.2\",\"d\":\"é".as_bytes()).unwrap_err();
+        let (span, _) = e.span.clone().unwrap();
+        assert_eq!(span.end - span.start, 'é'.len_utf8());
     }
 
     #[test]

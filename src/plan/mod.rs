@@ -7,7 +7,7 @@ pub mod sensitive;
 
 use std::collections::BTreeSet;
 
-pub use load::{decode, load, looks_like_plan, parse_bytes, parse_text, PlanSource};
+pub use load::{decode, decode_lossy, load, looks_like_plan, parse_bytes, parse_text, PlanSource};
 pub use model::{ActionClass, Change, OutputChange, PlanMeta, ReplaceOrder, Summary};
 pub use sensitive::Secrets;
 

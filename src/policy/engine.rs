@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use regorus::unstable::{Rule, RuleHead};
+use regorus::unstable::{Expr, Rule, RuleHead};
 use regorus::Value;
 
 use crate::decision::StageRule;
@@ -48,8 +48,9 @@ impl RuleKind {
         let suffix_ok = |rest: &str| {
             rest.is_empty()
                 || rest.strip_prefix('_').is_some_and(|r| {
-                    r.split('_')
-                        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+                    r.split('_').all(|part| {
+                        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric())
+                    })
                 })
         };
         for prefix in ["deny", "violation"] {
@@ -105,6 +106,8 @@ pub struct RuleResult {
     pub msg: String,
     /// The result object's other keys (and `query`, as conftest adds).
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// conftest's `_loc`: `{"file", "line"}` the finding points at.
+    pub loc: Option<serde_json::Value>,
 }
 
 /// An exception that suppressed a rule for this input.
@@ -168,6 +171,12 @@ impl PolicyEngine {
         let mut engine = regorus::Engine::new();
         engine.set_gather_prints(true);
         engine.set_strict_builtin_errors(opts.strict_builtin_errors);
+        super::compat::register(&mut engine).map_err(|e| {
+            Diag::new(
+                "plangate::policy::internal",
+                format!("cannot register OPA compatibility builtins: {e}"),
+            )
+        })?;
         for f in &files {
             engine.set_rego_v0(!f.builtin && opts.rego_v0);
             engine
@@ -356,6 +365,7 @@ impl PolicyEngine {
                     continue;
                 }
                 let mut metadata = metadata;
+                let loc = metadata.remove("_loc").and_then(location);
                 metadata.insert("query".into(), serde_json::Value::from(query.clone()));
                 let r = RuleResult {
                     namespace: ns.name.clone(),
@@ -363,6 +373,7 @@ impl PolicyEngine {
                     kind,
                     msg,
                     metadata,
+                    loc,
                 };
                 results += 1;
                 match kind {
@@ -459,6 +470,22 @@ fn object_result(
     Ok((msg, map))
 }
 
+/// conftest's `_loc` parsing: an object with a string `file` and/or a numeric
+/// `line`; anything else is dropped.
+fn location(v: serde_json::Value) -> Option<serde_json::Value> {
+    let serde_json::Value::Object(m) = v else {
+        return None;
+    };
+    let mut out = serde_json::Map::new();
+    if let Some(f @ serde_json::Value::String(_)) = m.get("file") {
+        out.insert("file".into(), f.clone());
+    }
+    if let Some(l @ serde_json::Value::Number(_)) = m.get("line") {
+        out.insert("line".into(), l.clone());
+    }
+    (!out.is_empty()).then_some(serde_json::Value::Object(out))
+}
+
 /// Number of bindings for which `exception[_][_] == name` holds, as OPA counts them.
 fn count_exception_matches(exceptions: &Value, name: &str) -> usize {
     let target = Value::from(name);
@@ -514,7 +541,12 @@ fn discover_namespaces(
         for rule in &module.policy {
             let (refr, boolean) = match rule.as_ref() {
                 Rule::Spec { head, .. } => match head {
-                    RuleHead::Compr { refr, assign, .. } => (refr, assign.is_none()),
+                    // `deny[msg] if { ... }` in v1 is a partial object of `true`s, not
+                    // a set: conftest refuses it (opa#6509). `deny if` is allowed.
+                    RuleHead::Compr { refr, assign, .. } => (
+                        refr,
+                        assign.is_none() && matches!(refr.as_ref(), Expr::RefBrack { .. }),
+                    ),
                     RuleHead::Set { refr, .. } => (refr, false),
                     RuleHead::Func { .. } => continue,
                 },
@@ -530,11 +562,11 @@ fn discover_namespaces(
                 let start = usize::try_from(span.start).unwrap_or(0);
                 return Err(Diag::new(
                     "plangate::policy::boolean_rule",
-                    format!("`{name}` is a boolean rule (`{name} if {{ ... }}`); conftest rules must be sets of messages"),
+                    format!("`{name}[...] if {{ ... }}` declares an object of `true` values, not a set of messages"),
                 )
                 .file(file.clone())
                 .at(src, start..start + name.len(), "declared here")
-                .help(format!("write `{name} contains msg if {{ ...; msg := \"...\" }}`")));
+                .help(format!("in Rego v1 write `{name} contains msg if {{ ... }}` (or pass --rego-version v0 for `{name}[msg] {{ ... }}`)")));
             }
             if name == "exception" {
                 ns.has_exception = true;
@@ -587,14 +619,16 @@ fn discover_namespaces(
             let user_given = !opts.policy_paths.is_empty();
             if matched.is_empty() && (explicit || user_given) {
                 let known: Vec<&str> = user_packages.iter().map(|n| n.name.as_str()).collect();
-                let help = if known.is_empty() {
-                    "no user policy declares a package; add `package main` to your .rego files".to_string()
-                } else {
-                    format!(
+                let help =
+                    if known.is_empty() {
+                        "no user policy declares a package; add `package main` to your .rego files"
+                            .to_string()
+                    } else {
+                        format!(
                         "your policies declare {}; pass one with --namespace, or --all-namespaces",
                         known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
                     )
-                };
+                    };
                 return Err(Diag::new(
                     "plangate::policy::namespace_not_found",
                     format!("no policy package matches the namespace `{pattern}`"),

@@ -1,13 +1,14 @@
 //! The policy engine: Rego files loaded and compiled once with regorus, evaluated per
 //! plan with conftest's conventions, and the `test` runner.
 
+mod compat;
 mod engine;
 mod rego_error;
 pub mod source;
 pub mod testing;
 
 pub use engine::{
-    exception_name, Evaluation, ExceptionResult, Namespace, PolicyEngine, PolicyOptions,
-    RuleKind, RuleResult,
+    exception_name, Evaluation, ExceptionResult, Namespace, PolicyEngine, PolicyOptions, RuleKind,
+    RuleResult,
 };
 pub use source::{PolicyFile, BUILTIN_PREFIX};

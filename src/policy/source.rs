@@ -211,9 +211,11 @@ fn read_data(path: &Path, prefix: Vec<String>) -> Result<DataDoc, Diag> {
     let text: Arc<str> = match String::from_utf8(bytes) {
         Ok(t) => Arc::from(t),
         Err(_) => {
-            return Err(Diag::new("plangate::data::not_utf8", "data file is not UTF-8")
-                .file(name)
-                .help("save the data file as UTF-8 JSON or YAML"))
+            return Err(
+                Diag::new("plangate::data::not_utf8", "data file is not UTF-8")
+                    .file(name)
+                    .help("save the data file as UTF-8 JSON or YAML"),
+            )
         }
     };
     let is_json = path.extension().and_then(|e| e.to_str()) == Some("json");

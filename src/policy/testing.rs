@@ -113,9 +113,9 @@ pub fn run(
         });
     }
     let coverage = if coverage {
-        let report = engine.get_coverage_report().map_err(|e| {
-            Diag::new("plangate::test::coverage", format!("coverage failed: {e}"))
-        })?;
+        let report = engine
+            .get_coverage_report()
+            .map_err(|e| Diag::new("plangate::test::coverage", format!("coverage failed: {e}")))?;
         let mut files: Vec<FileCoverage> = report
             .files
             .into_iter()
@@ -161,7 +161,8 @@ fn discover(engine: &mut regorus::Engine) -> Vec<TestCase> {
             let Ok(name) = regorus::utils::get_path_string(refr, None) else {
                 continue;
             };
-            if !(name.starts_with("test_") || name.starts_with("todo_test_")) || name.contains('.') {
+            if !(name.starts_with("test_") || name.starts_with("todo_test_")) || name.contains('.')
+            {
                 continue;
             }
             // A test with several bodies is one test, as in OPA.

@@ -126,6 +126,9 @@ pub struct Finding {
     pub rule: String,
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// Where the finding points (`_loc` in the result object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loc: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -162,6 +165,7 @@ impl PlanReport {
                 serde_json::Value::Object(m) => m,
                 _ => serde_json::Map::new(),
             },
+            loc: r.loc.map(|l| redactor.json(&l)),
         };
         let exception = |e: ExceptionResult| ExceptionFinding {
             msg: redactor.string(&e.msg),

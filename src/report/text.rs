@@ -131,7 +131,11 @@ pub fn render(report: &Report, color: bool) -> String {
             .filter(|c| c.action.does_something() || c.moved_from.is_some() || c.importing)
             .collect();
         shown.sort_by_key(|c| (!c.destructive, c.stage, c.action));
-        let width = shown.iter().map(|c| c.address.chars().count()).max().unwrap_or(0);
+        let width = shown
+            .iter()
+            .map(|c| c.address.chars().count())
+            .max()
+            .unwrap_or(0);
         for c in shown {
             let line = format!(
                 "{:<15} {} {:<width$}  {}",
@@ -144,7 +148,12 @@ pub fn render(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "    {line}");
             // The binding reason: the lowest stage that is not just the environment's.
             if let Some(r) = c.reasons.iter().find(|r| r.rule != "environment") {
-                let _ = writeln!(out, "    {:<15}   {}", "", st.dim(&format!("{}: {}", r.rule, r.message)));
+                let _ = writeln!(
+                    out,
+                    "    {:<15}   {}",
+                    "",
+                    st.dim(&format!("{}: {}", r.rule, r.message))
+                );
             }
         }
         if let Some(d) = &plan.decision {
@@ -179,7 +188,14 @@ pub fn render(report: &Report, color: bool) -> String {
             );
         }
         for e in &plan.exceptions {
-            let _ = writeln!(out, "  {}  {}.{}  {}", st.dim("EXCP"), e.namespace, e.rule, e.msg);
+            let _ = writeln!(
+                out,
+                "  {}  {}.{}  {}",
+                st.dim("EXCP"),
+                e.namespace,
+                e.rule,
+                e.msg
+            );
         }
         for p in &plan.prints {
             let _ = writeln!(out, "  {}  {}", st.dim("PRNT"), p);

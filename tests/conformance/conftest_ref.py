@@ -301,9 +301,28 @@ def ref_text(terms):
     return s
 
 
+def rule_rows(src):
+    """1-based line of each top-level rule statement (module.Rules order)."""
+    from rego_v0 import _Converter
+    try:
+        conv = _Converter(src)
+        starts = conv.statement_starts()
+    except V0ConversionError:
+        return []
+    rows = []
+    for i in starts:
+        t = conv.toks[i]
+        if t.text in ("package", "import"):
+            continue
+        rows.append(src.count("\n", 0, t.start) + 1)
+    return rows
+
+
 class Engine:
-    def __init__(self, policy_paths, data_paths, rego_version):
+    def __init__(self, policy_paths, data_paths, rego_version, slow_path=False):
         self.bridge = Bridge()
+        self.slow_path = slow_path
+        self._file_set = None
         self.modules = []  # (file, namespace, [rule names])
         files = find_rego_files(policy_paths)
         if not files:
@@ -324,7 +343,8 @@ class Engine:
             ns = ref_text(mod["package"]["path"])
             ns = ns.replace("data.", "", 1)
             names = []
-            for rule in mod.get("rules") or []:
+            rows = rule_rows(src)
+            for idx, rule in enumerate(mod.get("rules") or []):
                 head = rule["head"]
                 name = head.get("name") or ""
                 names.append(name)
@@ -335,7 +355,7 @@ class Engine:
                     ref_name = term_text(ref[0])
                     if (FAILURE_RE.match(ref_name) or WARNING_RE.match(ref_name)) and \
                             val.get("type") == "boolean" and val.get("value") is True:
-                        row = rule.get("location", {}).get("row") or head.get("location", {}).get("row")
+                        row = rows[idx] if idx < len(rows) else "?"
                         raise LoadError("rule is using 'if' keyword without 'contains' keyword: "
                                         f"rule in {f} at line {row}")
             self.modules.append((f, ns, names))
@@ -386,6 +406,19 @@ class Engine:
 
     # -- evaluation ------------------------------------------------------
     def query(self, q, input_text):
+        if self.slow_path:
+            # verification mode: real data.conftest.file and the plan as input
+            wrapper = loads_raw(input_text)
+            try:
+                self.bridge.add_data_raw("conftest.file", dumps(wrapper["f"])) \
+                    if self._file_set != wrapper["f"] else None
+            except EvalError:
+                raise EvalError("slow path needs a fresh engine per file")
+            self._file_set = wrapper["f"]
+            try:
+                return self.bridge.eval(q, dumps(wrapper["p"]))
+            except EvalError as e:
+                raise EvalError(f"evaluating policy: {e}")
         try:
             rs = self.bridge.eval(q + WITH, input_text)
         except EvalError as e:
@@ -470,8 +503,14 @@ def new_result(obj, query):
 # --------------------------------------------------------------------------
 
 
-def run(policy, namespaces, all_namespaces, data, rego_version, files, with_successes=False):
-    """Returns (exit_code, json_value)."""
+def run(policy, namespaces, all_namespaces, data, rego_version, files, with_successes=False,
+        slow_path=False):
+    """Returns (exit_code, json_value).
+
+    slow_path=True is a verification mode: a fresh engine per file with
+    data.conftest.file stored as real data and the plan passed as the input
+    itself (instead of the `with` modifiers); results must be identical.
+    """
     try:
         engine = Engine(policy, data or [], rego_version)
     except LoadError as e:
@@ -479,6 +518,9 @@ def run(policy, namespaces, all_namespaces, data, rego_version, files, with_succ
     nss = engine.namespaces() if all_namespaces else (namespaces or ["main"])
     out = []
     for path in files:
+        if slow_path:
+            engine.bridge.close()
+            engine = Engine(policy, data or [], rego_version, slow_path=True)
         absp = os.path.abspath(path)
         fileinfo = {"name": os.path.basename(absp), "dir": os.path.dirname(absp)}
         parse_error = None
@@ -525,10 +567,12 @@ def main(argv=None):
     ap.add_argument("--data", "-d", action="append")
     ap.add_argument("--rego-version", choices=["v0", "v1"], default="v1")
     ap.add_argument("--successes", action="store_true", help="also report conftest's success count")
+    ap.add_argument("--slow-path", action="store_true",
+                    help="verification mode: no `with` modifiers, one engine per file")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args(argv)
     code, value = run(a.policy, a.namespace, a.all_namespaces, a.data, a.rego_version,
-                      a.files, a.successes)
+                      a.files, a.successes, a.slow_path)
     print(dumps(value, indent=2))
     return code
 
