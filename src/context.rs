@@ -164,20 +164,26 @@ impl Context {
             .as_ref()
             .map(|c| c.owners_of(plan_path))
             .unwrap_or_default();
-        serde_json::json!({
-            "environment": {
-                "name": env_name,
-                "stage": env.stage,
-                "promote_from": env.promote_from,
-            },
-            "author": self.author,
-            "commit": self.commit,
+        let mut environment = serde_json::json!({"name": env_name, "stage": env.stage});
+        if let Some(p) = &env.promote_from {
+            environment["promote_from"] = p.clone().into();
+        }
+        let mut ctx = serde_json::json!({
+            "environment": environment,
             "now": self.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "now_ns": self.now.timestamp_nanos_opt().unwrap_or(i64::MAX),
             "approvers": self.approvers,
             "reviews": self.reviews,
             "codeowners": codeowners,
-        })
+        });
+        // Absent, not null, so `object.get` defaults apply (docs/policy-api.md).
+        if let Some(a) = &self.author {
+            ctx["author"] = a.clone().into();
+        }
+        if let Some(c) = &self.commit {
+            ctx["commit"] = c.clone().into();
+        }
+        ctx
     }
 }
 

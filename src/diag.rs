@@ -11,9 +11,14 @@ use miette::{Diagnostic, LabeledSpan, SourceSpan};
 use serde::Serialize;
 
 /// A user-facing error. One type for every input (plans, policies, config) so the
-/// renderers and the exit-code logic handle them uniformly.
+/// renderers and the exit-code logic handle them uniformly. Boxed: errors are rare
+/// and `Result<_, Diag>` stays small on the happy path.
 #[derive(Debug, Clone)]
-pub struct Diag {
+pub struct Diag(Box<DiagData>);
+
+/// The fields of a [`Diag`], reached through `Deref`.
+#[derive(Debug, Clone)]
+pub struct DiagData {
     /// Stable identifier such as `plangate::plan::invalid_json`.
     pub code: &'static str,
     pub message: String,
@@ -26,16 +31,29 @@ pub struct Diag {
     pub span: Option<(std::ops::Range<usize>, String)>,
 }
 
+impl std::ops::Deref for Diag {
+    type Target = DiagData;
+    fn deref(&self) -> &DiagData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Diag {
+    fn deref_mut(&mut self) -> &mut DiagData {
+        &mut self.0
+    }
+}
+
 impl Diag {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Diag {
+        Diag(Box::new(DiagData {
             code,
             message: message.into(),
             help: None,
             file: None,
             source: None,
             span: None,
-        }
+        }))
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -68,8 +86,8 @@ impl Diag {
     /// evaluation error can quote (`Got "hunter2" instead`).
     pub fn map_text(mut self, f: impl Fn(&str) -> String) -> Self {
         self.message = f(&self.message);
-        self.help = self.help.map(|h| f(&h));
-        self.span = self.span.map(|(range, label)| (range, f(&label)));
+        self.help = self.help.take().map(|h| f(&h));
+        self.span = self.span.take().map(|(range, label)| (range, f(&label)));
         self
     }
 
@@ -483,7 +501,10 @@ mod tests {
             .map_text(|t| t.replace("s3cret", "(sensitive)"));
         assert_eq!(d.message, "got (sensitive)");
         assert_eq!(d.help.as_deref(), Some("not (sensitive)"));
-        assert_eq!(d.span.unwrap().1, "(sensitive) here");
+        assert_eq!(
+            d.span.as_ref().map(|s| s.1.as_str()),
+            Some("(sensitive) here")
+        );
     }
 
     #[test]

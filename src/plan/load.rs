@@ -155,7 +155,7 @@ fn utf16(name: &str, bytes: &[u8], conv: fn([u8; 2]) -> u16) -> Result<String, D
         .file(name)
         .help("write the plan as UTF-8: `tofu show -json plan.tfplan | Out-File -Encoding utf8 plan.json`")
     };
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(bad());
     }
     let units = bytes.chunks_exact(2).map(|c| conv([c[0], c[1]]));
@@ -347,7 +347,7 @@ mod tests {
     fn binary_planfile_is_named_as_such() {
         let e = parse_bytes("plan.tfplan", b"PK\x03\x04rest").unwrap_err();
         assert_eq!(e.code, "plangate::plan::binary_planfile");
-        assert!(e.help.unwrap_or_default().contains("show -json"));
+        assert!(e.help.as_deref().unwrap_or_default().contains("show -json"));
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn elements(v: &Value) -> Option<Vec<Value>> {
 
 fn any(args: Vec<Value>) -> anyhow::Result<Value> {
     Ok(match elements(&args[0]) {
-        Some(xs) => Value::Bool(xs.iter().any(|x| *x == Value::Bool(true))),
+        Some(xs) => Value::Bool(xs.contains(&Value::Bool(true))),
         None => Value::Undefined,
     })
 }
