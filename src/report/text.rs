@@ -146,8 +146,20 @@ pub fn render(report: &Report, color: bool) -> String {
             );
             let line = if c.destructive { st.red(&line) } else { line };
             let _ = writeln!(out, "    {line}");
-            // The binding reason: the lowest stage that is not just the environment's.
-            if let Some(r) = c.reasons.iter().find(|r| r.rule != "environment") {
+            // The binding reason: the lowest stage that is specific to this change
+            // (plan-wide reasons and gates are listed once, below).
+            let plan_wide = |r: &crate::decision::Reason| {
+                plan.decision.as_ref().is_some_and(|d| {
+                    d.reasons
+                        .iter()
+                        .any(|p| p.rule == r.rule && p.message == r.message)
+                })
+            };
+            if let Some(r) = c
+                .reasons
+                .iter()
+                .find(|r| r.rule != "environment" && !plan_wide(r))
+            {
                 let _ = writeln!(
                     out,
                     "    {:<15}   {}",
@@ -157,6 +169,18 @@ pub fn render(report: &Report, color: bool) -> String {
             }
         }
         if let Some(d) = &plan.decision {
+            for r in d.reasons.iter().filter(|r| {
+                r.rule != "environment" && r.stage > Stage::Blocked && r.rule != "no-changes"
+            }) {
+                let _ = writeln!(
+                    out,
+                    "  {} {}: {} ({})",
+                    st.yellow("▼"),
+                    r.rule,
+                    r.message,
+                    r.stage
+                );
+            }
             if !d.gates.is_empty() {
                 let _ = writeln!(out, "  {}", st.bold("gates:"));
                 for g in &d.gates {
