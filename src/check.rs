@@ -129,9 +129,17 @@ pub fn run(opts: &CheckOptions) -> Report {
 
 fn check_one(prepared: &Prepared, src: &PlanSource) -> PlanReport {
     let name = src.display();
-    match plan::load(src).and_then(|p| evaluate(prepared, &p)) {
+    let plan = match plan::load(src) {
+        Ok(p) => p,
+        Err(d) => return PlanReport::failed(name, d),
+    };
+    match evaluate(prepared, &plan) {
         Ok(r) => r,
-        Err(d) => PlanReport::failed(name, d),
+        // Evaluation errors can quote plan values (`Got "hunter2" instead`).
+        Err(d) => {
+            let redactor = crate::redact::Redactor::new(&plan.secrets);
+            PlanReport::failed(name, d.map_text(|t| redactor.string(t)))
+        }
     }
 }
 
@@ -304,7 +312,7 @@ fn sniff_plan(path: &Path) -> bool {
         Ok(n) => n,
         Err(_) => return true, // unreadable: let the loader report it
     };
-    let head = String::from_utf8_lossy(&head[..n]);
+    let head = plan::decode_lossy(&head[..n]);
     head.contains("\"format_version\"")
         && (head.contains("\"planned_values\"")
             || head.contains("\"resource_changes\"")

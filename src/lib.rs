@@ -9,6 +9,7 @@
 //! let opts = check::CheckOptions {
 //!     paths: vec!["plan.json".into()],
 //!     policy: PolicyOptions { builtin: true, ..Default::default() },
+//!     ..Default::default()
 //! };
 //! let report = check::run(&opts);
 //! println!("{}", plangate::report::render(&report, plangate::report::Format::Text, false));

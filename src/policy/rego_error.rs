@@ -21,7 +21,8 @@ pub fn to_diag(
     if let Some((path, line, col)) = location {
         diag = diag.file(path.clone());
         if let Some(src) = sources.get(&path) {
-            let tab4 = |c: char| if c == '\t' { 4 } else { 1 };
+            // regorus counts a tab as four columns and other characters by their UTF-8 bytes.
+            let tab4 = |c: char| if c == '\t' { 4 } else { c.len_utf8() };
             let off = offset_of(src, line, col, tab4);
             let end = src[off..]
                 .find(|c: char| c.is_whitespace())

@@ -221,7 +221,8 @@ fn read_data(path: &Path, prefix: Vec<String>) -> Result<DataDoc, Diag> {
     let is_json = path.extension().and_then(|e| e.to_str()) == Some("json");
     let value = if is_json {
         serde_json::from_str::<regorus::Value>(&text).map_err(|e| {
-            let off = crate::diag::offset_of(&text, e.line(), e.column(), |_| 1);
+            // serde_json counts columns in bytes.
+            let off = crate::diag::offset_of(&text, e.line(), e.column(), char::len_utf8);
             Diag::new(
                 "plangate::data::invalid_json",
                 format!("invalid JSON in data file: {e}"),

@@ -54,7 +54,7 @@ impl TestReport {
         self.results.iter().filter(|r| r.outcome == outcome).count()
     }
 
-    /// All tests passed (skips aside), and there was at least one.
+    /// All tests passed (skips aside).
     pub fn passed(&self) -> bool {
         self.count(Outcome::Fail) == 0 && self.count(Outcome::Error) == 0
     }
@@ -111,6 +111,15 @@ pub fn run(
             message,
             duration_ms: start.elapsed().as_secs_f64() * 1000.0,
         });
+    }
+    if results.is_empty() {
+        return Err(Diag::new(
+            "plangate::test::none_selected",
+            format!("no test matches --run {:?}", filter.unwrap_or_default()),
+        )
+        .help(
+            "tests are selected by a substring of `package.test_name`; run without -r to list them",
+        ));
     }
     let coverage = if coverage {
         let report = engine
