@@ -11,6 +11,8 @@ use crate::config::{Config, Enforcement};
 use crate::context::{Context, ContextOptions};
 use crate::decision::{self, StageRule};
 use crate::diag::Diag;
+use crate::ledger::Ledger;
+use crate::plan::digest;
 use crate::plan::{self, Plan, PlanSource};
 use crate::policy::{PolicyEngine, PolicyOptions, RuleResult};
 use crate::report::{PlanReport, Report};
@@ -28,6 +30,15 @@ pub struct CheckOptions {
     pub context: ContextOptions,
     /// Plans below this stage fail the run (exit 1).
     pub require_stage: Stage,
+    /// Worker threads (`--jobs`); None: one per core.
+    pub jobs: Option<usize>,
+    /// The promotion ledger (`--ledger`, else `settings.ledger`).
+    pub ledger: Option<PathBuf>,
+    /// `--approved-digest`: the plan digest the approvals were given for; on any other
+    /// plan they do not count.
+    pub approved_digest: Option<String>,
+    /// Draw a progress bar on stderr while plans are evaluated.
+    pub progress: bool,
 }
 
 impl Default for CheckOptions {
@@ -38,6 +49,10 @@ impl Default for CheckOptions {
             config: None,
             context: ContextOptions::default(),
             require_stage: Stage::PlanOnly,
+            jobs: None,
+            ledger: None,
+            approved_digest: None,
+            progress: false,
         }
     }
 }
@@ -61,6 +76,8 @@ pub struct Prepared {
     pub config: Config,
     pub context: Context,
     pub engine: PolicyEngine,
+    pub ledger: Ledger,
+    pub approved_digest: Option<String>,
     /// Namespace → (policy set, enforcement, owners group).
     sets: Vec<(String, String, Enforcement, Option<String>)>,
 }
@@ -81,6 +98,14 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
         policy.all_namespaces = true;
     }
     let engine = PolicyEngine::load(&policy, false)?;
+    let ledger_path = opts
+        .ledger
+        .clone()
+        .or_else(|| config.settings.ledger.as_ref().map(|p| config.resolve(p)));
+    let ledger = match &ledger_path {
+        Some(p) => Ledger::read(p)?,
+        None => Ledger::default(),
+    };
     let mut sets = Vec::new();
     for ns in engine.namespaces() {
         for (name, root, enforcement, owners) in &set_roots {
@@ -100,6 +125,8 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
         config,
         context,
         engine,
+        ledger,
+        approved_digest: opts.approved_digest.clone(),
         sets,
     })
 }
@@ -120,11 +147,46 @@ pub fn run(opts: &CheckOptions) -> Report {
             return report;
         }
     };
-    report.plans = sources
-        .par_iter()
-        .map(|src| check_one(&prepared, src))
-        .collect();
+    let bar = opts.progress.then(|| progress_bar(sources.len()));
+    let work = || -> Vec<PlanReport> {
+        // `collect` on an indexed parallel iterator keeps the input order, so the
+        // output is the same whatever the thread count.
+        sources
+            .par_iter()
+            .map(|src| {
+                let r = check_one(&prepared, src);
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+                r
+            })
+            .collect()
+    };
+    report.plans = match opts.jobs {
+        Some(n) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+        {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        },
+        None => work(),
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     report
+}
+
+fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} checking plans {pos}/{len} [{bar:30}] {per_sec} eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
 
 fn check_one(prepared: &Prepared, src: &PlanSource) -> PlanReport {
@@ -148,14 +210,25 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
     let (env_name, env) = prepared
         .context
         .environment(&prepared.config, &plan.meta.path)?;
-    let context = prepared.context.to_json(env_name, env, &plan.meta.path);
+    let digests = Digests {
+        plan: digest::plan_digest(plan),
+        changeset: digest::changeset_digest(plan),
+    };
+    let mut context = prepared.context.to_json(env_name, env, &plan.meta.path);
+    // Approvals bound to another plan's digest do not carry over to this one.
+    let void_approvals = prepared
+        .approved_digest
+        .as_ref()
+        .is_some_and(|d| *d != digests.plan);
+    if void_approvals {
+        context["approvers"] = serde_json::json!([]);
+        context["approvals_void"] = true.into();
+    }
+    let ledger = ledger_view(&prepared.ledger, env_name, env.promote_from.as_deref());
+    let data = policy_data(plan, &prepared.config, context, &digests, ledger);
     let mut eval = prepared
         .engine
-        .evaluate(
-            &plan.input,
-            policy_data(plan, &prepared.config, context),
-            &[],
-        )
+        .evaluate(&plan.input, data, &[])
         .map_err(|d| match d.file {
             Some(_) => d,
             None => d.file(plan.meta.path.clone()),
@@ -173,8 +246,42 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
         }
     }
     eval.warnings.extend(advisory);
+    if void_approvals {
+        eval.warnings.push(RuleResult {
+            namespace: "plangate".into(),
+            rule: "approved-digest".into(),
+            kind: crate::policy::RuleKind::Warning,
+            msg: format!(
+                "the approvals were given for plan {}, this plan is {}: they do not count",
+                prepared.approved_digest.as_deref().unwrap_or_default(),
+                digests.plan
+            ),
+            metadata: serde_json::Map::new(),
+            loc: None,
+        });
+    }
     let decision = decision::decide(env_name, env.stage, &plan.changes, &eval.caps, &gates);
-    Ok(PlanReport::new(plan, eval, decision))
+    let mut report = PlanReport::new(plan, eval, decision);
+    report.digest = Some(digests.plan);
+    report.changeset_digest = Some(digests.changeset);
+    Ok(report)
+}
+
+/// The plan's digests, shown in every output and given to policies.
+pub struct Digests {
+    pub plan: String,
+    pub changeset: String,
+}
+
+/// `data.plangate.ledger`: the records of this environment and the one it promotes
+/// from (the rest of the ledger is not this plan's business).
+fn ledger_view(ledger: &Ledger, env: &str, promote_from: Option<&str>) -> serde_json::Value {
+    let records: Vec<&crate::ledger::Record> = ledger
+        .records
+        .iter()
+        .filter(|r| r.environment == env || Some(r.environment.as_str()) == promote_from)
+        .collect();
+    serde_json::json!({ "records": records })
 }
 
 /// The gate a failure opens: hard-mandatory always, soft-mandatory until an owner
@@ -227,7 +334,13 @@ fn failure_gate(prepared: &Prepared, f: &RuleResult) -> Option<StageRule> {
 
 /// The per-plan part of `data`: `data.plangate` (the normalized view, the config and
 /// the context) and `data.conftest.file`, as conftest injects it.
-pub fn policy_data(plan: &Plan, config: &Config, context: serde_json::Value) -> regorus::Value {
+pub fn policy_data(
+    plan: &Plan,
+    config: &Config,
+    context: serde_json::Value,
+    digests: &Digests,
+    ledger: serde_json::Value,
+) -> regorus::Value {
     // As conftest: the base name, and the absolute directory.
     let path = Path::new(&plan.meta.path);
     let name = path
@@ -242,6 +355,11 @@ pub fn policy_data(plan: &Plan, config: &Config, context: serde_json::Value) -> 
     if let serde_json::Value::Object(m) = &mut view {
         m.insert("config".into(), config.to_json());
         m.insert("context".into(), context);
+        m.insert("ledger".into(), ledger);
+        if let Some(serde_json::Value::Object(p)) = m.get_mut("plan") {
+            p.insert("digest".into(), digests.plan.clone().into());
+            p.insert("changeset_digest".into(), digests.changeset.clone().into());
+        }
     }
     let json = serde_json::json!({
         "plangate": view,

@@ -52,6 +52,86 @@ pub enum Command {
         plangate test --builtin               # the embedded built-in library's own tests\n  \
         plangate test policy/ -r deny_destroy -o json")]
     Test(TestArgs),
+    /// Append an apply (or its verification) to the promotion ledger.
+    #[command(after_help = "Examples:\n  \
+        plangate record --ledger ledger.jsonl --env cluster01 --commit $SHA --outcome applied plan.json")]
+    Record(RecordArgs),
+    /// Verify an apply with a fresh plan made right after it, and record the verdict.
+    #[command(after_help = "Examples:\n  \
+        tofu plan -out=after.tfplan && tofu show -json after.tfplan > after.json\n  \
+        plangate verify --ledger ledger.jsonl --env cluster01 --commit $SHA after.json")]
+    Verify(VerifyArgs),
+    /// List the promotion ledger and check that every line is a well-formed record.
+    #[command(after_help = "Examples:\n  plangate ledger --ledger ledger.jsonl\n  plangate ledger --ledger ledger.jsonl -o json")]
+    Ledger(LedgerArgs),
+}
+
+/// Who and where a ledger record is about.
+#[derive(Debug, Args)]
+pub struct RecordTarget {
+    /// The ledger file (JSON lines, appended under a lock).
+    #[arg(long = "ledger", value_name = "PATH")]
+    pub ledger: PathBuf,
+
+    /// The environment the plan was applied to.
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: String,
+
+    /// The commit the plan was made from.
+    #[arg(long = "commit", value_name = "SHA")]
+    pub commit: String,
+
+    /// The Atlantis project (or any name) the plan belongs to.
+    #[arg(long = "project", value_name = "NAME")]
+    pub project: Option<String>,
+
+    /// Who records it (default: $GITHUB_ACTOR, $USER_NAME, $USER).
+    #[arg(long = "who", value_name = "LOGIN")]
+    pub who: Option<String>,
+
+    /// Record time (RFC 3339) instead of the clock.
+    #[arg(long = "now", value_name = "TIME")]
+    pub now: Option<String>,
+
+    /// The plan JSON (`show -json`), or `-`.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub target: RecordTarget,
+
+    /// What happened.
+    #[arg(long = "outcome", value_enum)]
+    pub outcome: plangate::ledger::Outcome,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub target: RecordTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// The ledger file.
+    #[arg(long = "ledger", value_name = "PATH")]
+    pub ledger: PathBuf,
+
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t = SimpleFormat::Text)]
+    pub format: SimpleFormat,
+}
+
+/// Formats of the commands that are not `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimpleFormat {
+    /// Human-readable.
+    Text,
+    /// Machine-readable JSON.
+    Json,
 }
 
 /// Flags shared by every command that loads policies.
@@ -109,9 +189,15 @@ pub struct CheckArgs {
     #[arg(long = "no-builtin")]
     pub no_builtin: bool,
 
-    /// Output format.
+    /// Output format. `github` also appends the Markdown comment to
+    /// `$GITHUB_STEP_SUMMARY` when that variable is set.
     #[arg(short = 'o', long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Write the output to FILE instead of standard output (replacing it).
+    /// Example: `-o sarif --output plangate.sarif`.
+    #[arg(long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     #[command(flatten)]
     pub context: ContextArgs,
@@ -124,6 +210,26 @@ pub struct CheckArgs {
         default_value = "plan-only"
     )]
     pub require_stage: Stage,
+
+    /// The promotion ledger `plangate record`/`verify` write (default: settings.ledger).
+    /// In an environment with `promote_from`, promotion needs a verified record there.
+    #[arg(long = "ledger", value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
+
+    /// The plan digest the approvals were given for (`digest` in any output): on a
+    /// plan with another digest they do not count.
+    #[arg(long = "approved-digest", value_name = "DIGEST")]
+    pub approved_digest: Option<String>,
+
+    /// Plans evaluated in parallel (default: one per core). The output order never
+    /// depends on it.
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Progress bar on stderr: auto (a terminal, and more than 20 plans or a
+    /// directory), always, never.
+    #[arg(long = "progress", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub progress: ColorChoice,
 }
 
 /// Where the plan is going, who approved it, and when.
@@ -184,6 +290,6 @@ pub struct TestArgs {
     pub run: Option<String>,
 
     /// Output format.
-    #[arg(short = 'o', long = "format", value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(short = 'o', long = "format", value_enum, default_value_t = SimpleFormat::Text)]
+    pub format: SimpleFormat,
 }

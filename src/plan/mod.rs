@@ -1,6 +1,7 @@
 //! The plan model: a `show -json` document loaded once, kept as the policy input
 //! exactly as written, plus a typed, normalized view computed in Rust.
 
+pub mod digest;
 mod load;
 pub mod model;
 pub mod sensitive;

@@ -29,6 +29,10 @@ struct PlanDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     terraform_version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changeset_digest: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     environment: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     environment_stage: Option<Stage>,
@@ -58,6 +62,8 @@ pub fn render(report: &Report) -> String {
                 path: &p.path,
                 format_version: p.format_version.as_deref(),
                 terraform_version: p.terraform_version.as_deref(),
+                digest: p.digest.as_deref(),
+                changeset_digest: p.changeset_digest.as_deref(),
                 environment: p.decision.as_ref().map(|d| d.environment.as_str()),
                 environment_stage: p.decision.as_ref().map(|d| d.environment_stage),
                 stage: p.stage(),

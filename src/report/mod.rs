@@ -1,7 +1,12 @@
 //! The report: one model of what plangate found, which every output format renders.
 //! Renderers lay it out; they never compute a decision or touch plan values.
 
+pub mod conftest;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use serde::Serialize;
@@ -20,6 +25,20 @@ pub enum Format {
     Text,
     /// The versioned `plangate/v1` document (see README, "JSON output").
     Json,
+    /// A pull-request comment: summary first, destroys and gates prominent,
+    /// detail folded; kept under GitHub's 65,536-character limit.
+    Markdown,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML: one testsuite per plan.
+    Junit,
+    /// GitHub Actions annotations (`::error`, `::warning`); with
+    /// `$GITHUB_STEP_SUMMARY` set, the Markdown is appended to it.
+    Github,
+    /// `conftest test` text output, byte for byte (for Atlantis's policy_check).
+    Conftest,
+    /// `conftest test -o json` output, byte for byte.
+    ConftestJson,
 }
 
 /// The result of one `check` run.
@@ -88,6 +107,10 @@ pub struct PlanReport {
     pub prints: Vec<String>,
     /// The rollout decision; None when the plan could not be evaluated.
     pub decision: Option<PlanDecision>,
+    /// What the plan will do, hashed (see `plan::digest`).
+    pub digest: Option<String>,
+    /// The change abstracted from its environment.
+    pub changeset_digest: Option<String>,
     /// The plan could not be loaded or evaluated.
     pub error: Option<Diag>,
 }
@@ -221,6 +244,8 @@ impl PlanReport {
             successes: eval.successes,
             prints: eval.prints.iter().map(|p| redactor.string(p)).collect(),
             decision: Some(decision),
+            digest: None,
+            changeset_digest: None,
             error: None,
         }
     }
@@ -231,6 +256,12 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
     match format {
         Format::Text => text::render(report, color),
         Format::Json => json::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report),
+        Format::Github => github::render(report),
+        Format::Conftest => conftest::render_text(report, color),
+        Format::ConftestJson => conftest::render_json(report),
     }
 }
 

@@ -109,6 +109,9 @@ pub fn render(report: &Report, color: bool) -> String {
                 d.stage.meaning()
             );
         }
+        if let Some(dg) = &plan.digest {
+            let _ = writeln!(out, "  {}", st.dim(&format!("digest {dg}")));
+        }
         let counts: Vec<String> = ActionClass::ALL
             .iter()
             .filter_map(|c| {
