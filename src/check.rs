@@ -11,6 +11,7 @@ use crate::config::{Config, Enforcement};
 use crate::context::{Context, ContextOptions};
 use crate::decision::{self, StageRule};
 use crate::diag::Diag;
+use crate::input_shape::{InputShape, ShapeContext};
 use crate::ledger::Ledger;
 use crate::plan::digest;
 use crate::plan::{self, Plan, PlanSource};
@@ -32,6 +33,8 @@ pub struct CheckOptions {
     pub require_stage: Stage,
     /// Worker threads (`--jobs`); None: one per core.
     pub jobs: Option<usize>,
+    /// Where the plan sits in `input` (`--input-shape`).
+    pub input_shape: InputShape,
     /// The promotion ledger (`--ledger`, else `settings.ledger`).
     pub ledger: Option<PathBuf>,
     /// `--approved-digest`: the plan digest the approvals were given for; on any other
@@ -50,6 +53,7 @@ impl Default for CheckOptions {
             context: ContextOptions::default(),
             require_stage: Stage::PlanOnly,
             jobs: None,
+            input_shape: InputShape::Conftest,
             ledger: None,
             approved_digest: None,
             progress: false,
@@ -78,6 +82,7 @@ pub struct Prepared {
     pub engine: PolicyEngine,
     pub ledger: Ledger,
     pub approved_digest: Option<String>,
+    pub input_shape: InputShape,
     /// Namespace → (policy set, enforcement, owners group).
     sets: Vec<(String, String, Enforcement, Option<String>)>,
 }
@@ -127,6 +132,7 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
         engine,
         ledger,
         approved_digest: opts.approved_digest.clone(),
+        input_shape: opts.input_shape,
         sets,
     })
 }
@@ -226,9 +232,16 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
     }
     let ledger = ledger_view(&prepared.ledger, env_name, env.promote_from.as_deref());
     let data = policy_data(plan, &prepared.config, context, &digests, ledger);
+    let input = prepared.input_shape.wrap(
+        plan,
+        &ShapeContext {
+            context: &prepared.context,
+            environment: env_name,
+        },
+    );
     let mut eval = prepared
         .engine
-        .evaluate(&plan.input, data, &[])
+        .evaluate(&input, data, &[])
         .map_err(|d| match d.file {
             Some(_) => d,
             None => d.file(plan.meta.path.clone()),
