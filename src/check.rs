@@ -35,6 +35,8 @@ pub struct CheckOptions {
     pub jobs: Option<usize>,
     /// Where the plan sits in `input` (`--input-shape`).
     pub input_shape: InputShape,
+    /// Larger plans are refused (`--max-plan-size`).
+    pub max_plan_size: u64,
     /// The promotion ledger (`--ledger`, else `settings.ledger`).
     pub ledger: Option<PathBuf>,
     /// `--approved-digest`: the plan digest the approvals were given for; on any other
@@ -54,6 +56,7 @@ impl Default for CheckOptions {
             require_stage: Stage::PlanOnly,
             jobs: None,
             input_shape: InputShape::Conftest,
+            max_plan_size: plan::DEFAULT_MAX_PLAN_SIZE,
             ledger: None,
             approved_digest: None,
             progress: false,
@@ -83,6 +86,7 @@ pub struct Prepared {
     pub ledger: Ledger,
     pub approved_digest: Option<String>,
     pub input_shape: InputShape,
+    pub max_plan_size: u64,
     /// Namespace → (policy set, enforcement, owners group).
     sets: Vec<(String, String, Enforcement, Option<String>)>,
 }
@@ -133,6 +137,7 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
         ledger,
         approved_digest: opts.approved_digest.clone(),
         input_shape: opts.input_shape,
+        max_plan_size: opts.max_plan_size,
         sets,
     })
 }
@@ -197,7 +202,7 @@ fn progress_bar(len: usize) -> indicatif::ProgressBar {
 
 fn check_one(prepared: &Prepared, src: &PlanSource) -> PlanReport {
     let name = src.display();
-    let plan = match plan::load(src) {
+    let plan = match plan::load_with_limit(src, prepared.max_plan_size) {
         Ok(p) => p,
         Err(d) => return PlanReport::failed(name, d),
     };

@@ -52,6 +52,16 @@ pub enum Command {
         plangate test --builtin               # the embedded built-in library's own tests\n  \
         plangate test policy/ -r deny_destroy -o json")]
     Test(TestArgs),
+    /// Evaluate policies on Terraform / OpenTofu source files (.tf, .tofu, .tfvars),
+    /// e.g. as a pre-commit hook.
+    #[command(after_help = "Examples:\n  \
+        plangate lint                                  # every .tf/.tofu/.tfvars file under .\n  \
+        plangate lint envs/ modules/                   # built-in lint rules\n  \
+        plangate lint -p policy/ -n terraform main.tf  # plus conftest .tf policies\n  \
+        plangate lint --no-builtin -p policy/ -o json .\n\n\
+        Silence one finding with a comment on the line above the block:\n  \
+        # plangate:ignore module-pinned vendored module, pinned by the vendoring script")]
+    Lint(LintArgs),
     /// Append an apply (or its verification) to the promotion ledger.
     #[command(after_help = "Examples:\n  \
         plangate record --ledger ledger.jsonl --env cluster01 --commit $SHA --outcome applied plan.json")]
@@ -62,7 +72,9 @@ pub enum Command {
         plangate verify --ledger ledger.jsonl --env cluster01 --commit $SHA after.json")]
     Verify(VerifyArgs),
     /// List the promotion ledger and check that every line is a well-formed record.
-    #[command(after_help = "Examples:\n  plangate ledger --ledger ledger.jsonl\n  plangate ledger --ledger ledger.jsonl -o json")]
+    #[command(
+        after_help = "Examples:\n  plangate ledger --ledger ledger.jsonl\n  plangate ledger --ledger ledger.jsonl -o json"
+    )]
     Ledger(LedgerArgs),
 }
 
@@ -211,6 +223,22 @@ pub struct CheckArgs {
     )]
     pub require_stage: Stage,
 
+    /// Time the policies may take on one plan (e.g. `2s`, `1m`); a rule that loops or
+    /// explodes is stopped and the plan reported as an error (exit 2).
+    #[arg(long = "timeout", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Plans larger than this are refused before they are read (e.g. `512MiB`, `4GiB`).
+    #[arg(long = "max-plan-size", value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_plan_size: u64,
+
+    /// Where the plan sits in `input`, for policy libraries written for other
+    /// platforms: conftest (the plan at the root), hcp and env0 (`input.plan`),
+    /// scalr (`input.tfplan`), spacelift (`input.terraform`). Such libraries are often
+    /// Rego v0: add `--rego-version v0`.
+    #[arg(long = "input-shape", value_enum, default_value_t = plangate::input_shape::InputShape::Conftest, value_name = "SHAPE")]
+    pub input_shape: plangate::input_shape::InputShape,
+
     /// The promotion ledger `plangate record`/`verify` write (default: settings.ledger).
     /// In an environment with `promote_from`, promotion needs a verified record there.
     #[arg(long = "ledger", value_name = "PATH")]
@@ -292,4 +320,63 @@ pub struct TestArgs {
     /// Output format.
     #[arg(short = 'o', long = "format", value_enum, default_value_t = SimpleFormat::Text)]
     pub format: SimpleFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// .tf, .tofu and .tfvars files, or directories to search for them (`.terraform/`
+    /// and hidden directories skipped). Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    /// Package whose deny/violation/warn rules are evaluated; a glob such as
+    /// `terraform.*` is allowed. Repeatable. Default: `main`, as in conftest.
+    #[arg(short = 'n', long = "namespace", value_name = "PACKAGE")]
+    pub namespace: Vec<String>,
+
+    /// Evaluate every package of your policies.
+    #[arg(long = "all-namespaces", conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+
+    /// Do not evaluate the built-in lint rules (policies/lint/, package plangate.lint.*).
+    #[arg(long = "no-builtin")]
+    pub no_builtin: bool,
+
+    /// plangate.hcl, for the resource types its `protect` blocks name. Default:
+    /// ./plangate.hcl or the nearest one in a parent directory, else none.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+
+    /// Print the input document of each file (conftest's hcl2 shape, keyed by path)
+    /// instead of evaluating policies, like `conftest parse`.
+    #[arg(long = "print-input")]
+    pub print_input: bool,
+}
+
+/// Output formats of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// A snippet of the source per finding, then a summary line.
+    Text,
+    /// The `plangate/v1` lint document (README, "plangate lint").
+    Json,
+    /// GitHub Actions annotations (`::error file=...,line=...,col=...::`).
+    Github,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 2s, 500ms, 1m)"))
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    s.parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|e| format!("{e} (write e.g. 512MiB, 4GiB)"))
 }

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         // A file (`--output`) is no terminal: colours only with `--color always`.
         Command::Check(args) => run_check(args, color_out, color_err, use_color(cli.color, false)),
         Command::Test(args) => run_test(args, color_out, color_err),
+        Command::Lint(args) => run_lint(args, color_out, color_err),
         Command::Record(args) => run_record(args, color_err),
         Command::Verify(args) => run_verify(args, color_err),
         Command::Ledger(args) => run_ledger(args, color_err),
@@ -66,10 +67,25 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool, color_to_fi
     policy.namespaces = args.namespace;
     policy.all_namespaces = args.all_namespaces;
     policy.builtin = !args.no_builtin;
-    let c = args.context;
-    let opts_paths = args.paths.clone();
+    policy.timeout = Some(args.timeout);
+    let mut c = args.context;
+    let mut args_paths = args.paths;
+    // Under Atlantis, its variables fill in what the flags did not say.
+    let atlantis = plangate::atlantis::Atlantis::from_env();
+    let mut match_names = Vec::new();
+    if let Some(a) = &atlantis {
+        if args_paths.is_empty() {
+            if let Some(show) = &a.showfile {
+                args_paths.push(show.into());
+            }
+        }
+        c.author = c.author.or_else(|| a.pull_author.clone());
+        c.commit = c.commit.or_else(|| a.head_commit.clone());
+        match_names = a.match_names();
+    }
+    let opts_paths = args_paths.clone();
     let opts = check::CheckOptions {
-        paths: args.paths,
+        paths: args_paths,
         policy,
         config: c.config,
         context: plangate::context::ContextOptions {
@@ -79,10 +95,12 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool, color_to_fi
             author: c.author,
             commit: c.commit,
             now: c.now,
-            match_names: Vec::new(),
+            match_names,
         },
         require_stage: args.require_stage,
         jobs: args.jobs,
+        input_shape: args.input_shape,
+        max_plan_size: args.max_plan_size,
         ledger: args.ledger,
         approved_digest: args.approved_digest,
         progress: match args.progress {
@@ -164,6 +182,36 @@ fn append_step_summary(report: &report::Report, color_err: bool) -> u8 {
             2
         }
     }
+}
+
+fn run_lint(args: cli::LintArgs, color_out: bool, color_err: bool) -> u8 {
+    if args.print_input {
+        let (docs, errors) = plangate::lint::input_documents(&args.paths);
+        for d in &errors {
+            print_diag(d, color_err);
+        }
+        emit(&(serde_json::to_string_pretty(&docs).unwrap_or_default() + "\n"));
+        return if errors.is_empty() { 0 } else { 2 };
+    }
+    let mut policy = policy_options(&args.policy);
+    policy.namespaces = args.namespace;
+    policy.all_namespaces = args.all_namespaces;
+    policy.builtin = !args.no_builtin;
+    let opts = plangate::lint::LintOptions {
+        paths: args.paths,
+        policy,
+        config: args.config,
+    };
+    let report = plangate::lint::run(&opts);
+    for d in report.all_errors() {
+        print_diag(d, color_err);
+    }
+    emit(&match args.format {
+        cli::LintFormat::Text => plangate::lint::render_text(&report, color_out),
+        cli::LintFormat::Json => plangate::lint::render_json(&report),
+        cli::LintFormat::Github => plangate::lint::render_github(&report),
+    });
+    report.verdict() as u8
 }
 
 fn run_test(args: cli::TestArgs, color_out: bool, color_err: bool) -> u8 {

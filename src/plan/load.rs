@@ -26,20 +26,50 @@ impl PlanSource {
     }
 }
 
-/// Read and parse a plan from a file or stdin.
+/// Plans larger than this are refused unless `--max-plan-size` says otherwise:
+/// generous (the largest real plans are a few hundred MB), but a bound, so a wrong
+/// file cannot exhaust memory.
+pub const DEFAULT_MAX_PLAN_SIZE: u64 = 1 << 30;
+
+/// Read and parse a plan from a file or stdin, refusing more than
+/// [`DEFAULT_MAX_PLAN_SIZE`] bytes.
 pub fn load(source: &PlanSource) -> Result<Plan, Diag> {
+    load_with_limit(source, DEFAULT_MAX_PLAN_SIZE)
+}
+
+/// Read and parse a plan, refusing more than `max_bytes` before reading it whole.
+pub fn load_with_limit(source: &PlanSource, max_bytes: u64) -> Result<Plan, Diag> {
     let name = source.display();
+    let too_big = |size: String| {
+        Diag::new(
+            "plangate::plan::too_large",
+            format!("the plan is {size}, more than the limit of {max_bytes} bytes"),
+        )
+        .file(name.clone())
+        .help("check that this is the plan you meant; raise the limit with --max-plan-size (e.g. --max-plan-size 4GiB)")
+    };
     let bytes = match source {
-        PlanSource::File(path) => read_file(path, &name)?,
+        PlanSource::File(path) => {
+            if let Ok(meta) = std::fs::metadata(path) {
+                if meta.is_file() && meta.len() > max_bytes {
+                    return Err(too_big(format!("{} bytes", meta.len())));
+                }
+            }
+            read_file(path, &name)?
+        }
         PlanSource::Stdin => {
             let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| {
+            let mut limited = std::io::Read::take(std::io::stdin(), max_bytes.saturating_add(1));
+            std::io::Read::read_to_end(&mut limited, &mut buf).map_err(|e| {
                 Diag::new(
                     "plangate::io::stdin",
                     format!("cannot read standard input: {e}"),
                 )
                 .file("-")
             })?;
+            if buf.len() as u64 > max_bytes {
+                return Err(too_big("larger".to_string()));
+            }
             buf
         }
     };

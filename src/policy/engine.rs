@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use regorus::unstable::{Expr, Rule, RuleHead};
 use regorus::Value;
@@ -32,6 +33,8 @@ pub struct PolicyOptions {
     pub rego_v0: bool,
     /// Raise builtin errors instead of OPA's default of making them undefined.
     pub strict_builtin_errors: bool,
+    /// Time budget for all rules of one plan (`--timeout`); None: unlimited.
+    pub timeout: Option<Duration>,
 }
 
 /// Whether a rule's results fail the plan or only warn.
@@ -141,6 +144,7 @@ pub struct Evaluation {
 #[derive(Clone)]
 pub struct PolicyEngine {
     base: regorus::Engine,
+    timeout: Option<Duration>,
     namespaces: Vec<Namespace>,
     sources: Arc<HashMap<String, Arc<str>>>,
     files: Arc<Vec<PolicyFile>>,
@@ -230,6 +234,7 @@ impl PolicyEngine {
         })?;
         Ok(PolicyEngine {
             base: engine,
+            timeout: opts.timeout,
             namespaces,
             sources: Arc::new(sources),
             files: Arc::new(files),
@@ -272,11 +277,12 @@ impl PolicyEngine {
         })?;
         engine.set_input(input.clone());
         let mut out = Evaluation::default();
+        let deadline = self.timeout.map(|t| (Instant::now() + t, t));
         for ns in &self.namespaces {
-            self.eval_namespace(&mut engine, ns, &mut out)?;
+            self.eval_namespace(&mut engine, ns, &mut out, deadline)?;
         }
         for path in extra_rules {
-            let v = self.eval(&mut engine, path)?;
+            let v = self.eval(&mut engine, path, deadline)?;
             if v != Value::Undefined {
                 out.extra.insert(path.to_string(), v);
             }
@@ -285,11 +291,30 @@ impl PolicyEngine {
         Ok(out)
     }
 
-    fn eval(&self, engine: &mut regorus::Engine, path: &str) -> Result<Value, Diag> {
+    /// Evaluate one rule within what is left of the plan's time budget.
+    fn eval(
+        &self,
+        engine: &mut regorus::Engine,
+        path: &str,
+        deadline: Option<(Instant, Duration)>,
+    ) -> Result<Value, Diag> {
+        if let Some((at, total)) = deadline {
+            let left = at.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(timeout_diag(path, total));
+            }
+            engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+                limit: left,
+                check_interval: std::num::NonZeroU32::new(32).unwrap_or(std::num::NonZeroU32::MIN),
+            });
+        }
         engine.eval_rule(path.to_string()).or_else(|e| {
             let text = e.to_string();
             if text.contains("not a valid rule path") {
                 return Ok(Value::Undefined);
+            }
+            if let (Some((_, total)), true) = (deadline, text.contains("exceeded time limit")) {
+                return Err(timeout_diag(path, total));
             }
             Err(rego_error::to_diag(
                 "plangate::policy::eval_error",
@@ -306,9 +331,10 @@ impl PolicyEngine {
         engine: &mut regorus::Engine,
         ns: &Namespace,
         out: &mut Evaluation,
+        deadline: Option<(Instant, Duration)>,
     ) -> Result<(), Diag> {
         let exceptions = if ns.has_exception {
-            self.eval(engine, &format!("data.{}.exception", ns.name))?
+            self.eval(engine, &format!("data.{}.exception", ns.name), deadline)?
         } else {
             Value::Undefined
         };
@@ -337,7 +363,7 @@ impl PolicyEngine {
                 continue;
             }
             let query = format!("data.{}.{}", ns.name, rule);
-            let value = self.eval(engine, &query)?;
+            let value = self.eval(engine, &query, deadline)?;
             let elements: Vec<&Value> = match &value {
                 Value::Set(s) => s.iter().collect(),
                 Value::Array(a) => a.iter().collect(),
@@ -386,15 +412,26 @@ impl PolicyEngine {
         let counted = results + successes;
         out.successes += successes + ns.definitions.saturating_sub(counted);
         if ns.has_cap {
-            let v = self.eval(engine, &format!("data.{}.cap", ns.name))?;
+            let v = self.eval(engine, &format!("data.{}.cap", ns.name), deadline)?;
             out.caps.extend(stage_rules(&ns.name, "cap", &v)?);
         }
         if ns.has_gate {
-            let v = self.eval(engine, &format!("data.{}.gate", ns.name))?;
+            let v = self.eval(engine, &format!("data.{}.gate", ns.name), deadline)?;
             out.gates.extend(stage_rules(&ns.name, "gate", &v)?);
         }
         Ok(())
     }
+}
+
+fn timeout_diag(path: &str, total: Duration) -> Diag {
+    Diag::new(
+        "plangate::policy::timeout",
+        format!(
+            "the policies ran out of time ({}) on this plan, in {path}",
+            humantime::format_duration(total)
+        ),
+    )
+    .help("a rule loops or explodes on this input: fix it, or raise --timeout (e.g. --timeout 30s) for very large plans")
 }
 
 /// Read `cap` / `gate` results (docs/policy-api.md): objects with a `reason`, an
