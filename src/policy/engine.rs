@@ -175,6 +175,27 @@ impl PolicyEngine {
         let mut engine = regorus::Engine::new();
         engine.set_gather_prints(true);
         engine.set_strict_builtin_errors(opts.strict_builtin_errors);
+        engine
+            .add_extension(
+                super::plan_data::FUNCTION.to_string(),
+                1,
+                Box::new(super::plan_data::extension),
+            )
+            .map_err(|e| {
+                Diag::new(
+                    "plangate::policy::internal",
+                    format!("cannot register the plan data function: {e}"),
+                )
+            })?;
+        engine.set_rego_v0(false);
+        for (name, text) in super::plan_data::modules() {
+            engine.add_policy(name, text).map_err(|e| {
+                Diag::new(
+                    "plangate::policy::internal",
+                    format!("the generated plan data module does not parse: {e}"),
+                )
+            })?;
+        }
         super::compat::register(&mut engine).map_err(|e| {
             Diag::new(
                 "plangate::policy::internal",
@@ -202,6 +223,20 @@ impl PolicyEngine {
                 })?;
         }
         for doc in data {
+            let reserved = match doc.prefix.first() {
+                Some(first) => ["plangate", "conftest"].contains(&first.as_str()),
+                None => ["plangate", "conftest"]
+                    .iter()
+                    .any(|k| doc.value[*k] != Value::Undefined),
+            };
+            if reserved {
+                return Err(Diag::new(
+                    "plangate::data::reserved",
+                    "--data sets `data.plangate` or `data.conftest`, which plangate provides",
+                )
+                .file(doc.name.clone())
+                .help("move your document under another key, e.g. {\"my_org\": {...}}, and read data.my_org"));
+            }
             let mut value = doc.value;
             for key in doc.prefix.iter().rev() {
                 let mut obj = Value::new_object();
@@ -267,14 +302,11 @@ impl PolicyEngine {
         data: Value,
         extra_rules: &[&str],
     ) -> Result<Evaluation, Diag> {
+        // A clone of the prepared engine: `data` is never touched per plan (that
+        // would re-analyse every module); the plan's documents come through
+        // plan_data's thread-local instead.
         let mut engine = self.base.clone();
-        engine.add_data(data).map_err(|e| {
-            Diag::new(
-                "plangate::data::conflict",
-                format!("--data conflicts with the documents plangate provides: {e}"),
-            )
-            .help("`data.plangate` and `data.conftest` are reserved; move your data under another key")
-        })?;
+        let _guard = super::plan_data::PlanDataGuard::set(data);
         engine.set_input(input.clone());
         let mut out = Evaluation::default();
         let deadline = self.timeout.map(|t| (Instant::now() + t, t));

@@ -3,6 +3,7 @@
 
 mod compat;
 mod engine;
+pub mod plan_data;
 mod rego_error;
 pub mod source;
 pub mod testing;
