@@ -15,6 +15,7 @@ import data.plangate.lib
 gate contains {
 	"id": "approval",
 	"address": chg.address,
+	"deposed": object.get(chg, "deposed", ""),
 	"reason": sprintf("%s; approval rule %s requires %s", [lib.describe(chg), name, m.needs]),
 	"unblock": m.unblock,
 } if {

@@ -14,6 +14,7 @@ min_level := lib.stage_levels["auto-apply-all"]
 cap contains {
 	"id": "destructive",
 	"address": chg.address,
+	"deposed": object.get(chg, "deposed", ""),
 	"stage": "plan-only",
 	"reason": sprintf("%s; destructive changes are automated only from stage auto-apply-all", [lib.describe(chg)]),
 } if {
@@ -27,6 +28,7 @@ cap contains {
 cap contains {
 	"id": "forget",
 	"address": chg.address,
+	"deposed": object.get(chg, "deposed", ""),
 	"stage": "plan-only",
 	"reason": sprintf("%s; removing resources from state is automated only from stage auto-apply-all", [lib.describe(chg)]),
 } if {

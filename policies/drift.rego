@@ -9,6 +9,7 @@ import data.plangate.lib
 cap contains {
 	"id": "drift",
 	"address": chg.address,
+	"deposed": object.get(chg, "deposed", ""),
 	"stage": "plan-only",
 	"reason": sprintf("%s changed outside Terraform (resource_drift); review the drift before automating", [lib.label(chg)]),
 } if {

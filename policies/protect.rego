@@ -12,6 +12,7 @@ import data.plangate.lib
 gate contains {
 	"id": "protect",
 	"address": chg.address,
+	"deposed": object.get(chg, "deposed", ""),
 	"reason": sprintf("%s, but it is protected (matches %s)", [
 		lib.describe(chg),
 		concat(", ", sort(lib.matching_globs(block.resources, chg))),

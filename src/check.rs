@@ -102,10 +102,10 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
         policy.policy_paths.push(root.clone());
         set_roots.push((name.clone(), root, set.enforcement, set.owners.clone()));
     }
-    if !set_roots.is_empty() && !opts.policy.all_namespaces && opts.policy.namespaces.is_empty() {
-        // Policy sets are evaluated whole, whatever their packages.
-        policy.all_namespaces = true;
-    }
+    // Policy sets are evaluated whole, whatever --namespace selects.
+    policy
+        .always_roots
+        .extend(set_roots.iter().map(|(_, root, ..)| root.clone()));
     let engine = PolicyEngine::load(&policy, false)?;
     let ledger_path = opts
         .ledger
@@ -119,7 +119,9 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
     for ns in engine.namespaces() {
         for (name, root, enforcement, owners) in &set_roots {
             let canon_root = root.canonicalize().unwrap_or_else(|_| root.clone());
-            let inside = ns.files.iter().any(|f| {
+            // Every file of the package: a package split between a set and other
+            // policies keeps the default (hard-mandatory) enforcement.
+            let inside = ns.files.iter().all(|f| {
                 let p = Path::new(f);
                 p.canonicalize()
                     .unwrap_or_else(|_| p.to_path_buf())
@@ -310,6 +312,7 @@ fn failure_gate(prepared: &Prepared, f: &RuleResult) -> Option<StageRule> {
     let mut gate = StageRule {
         rule: rule.clone(),
         address: None,
+        deposed: None,
         stage: Stage::Blocked,
         reason: format!("policy {rule} failed: {}", f.msg),
         unblock: Some("fix the change or the policy".to_string()),

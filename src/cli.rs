@@ -34,6 +34,8 @@ pub enum ColorChoice {
     Never,
 }
 
+// Parsed once per run: the size of the largest variant (`check`'s flags) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate policies on plan JSON files.

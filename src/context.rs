@@ -89,11 +89,18 @@ impl Context {
         if let Some(env) = &opts.env {
             if !config.environments.contains_key(env) {
                 let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
+                let near = known
+                    .iter()
+                    .map(|k| (strsim::damerau_levenshtein(env, k), *k))
+                    .filter(|(d, _)| *d <= 2)
+                    .min()
+                    .map(|(_, k)| format!("did you mean `{k}`? "))
+                    .unwrap_or_default();
                 return Err(Diag::new(
                     "plangate::cli::unknown_environment",
                     format!("--env {env}: no such environment in {}", config.path),
                 )
-                .help(format!("environments are: {}", known.join(", "))));
+                .help(format!("{near}environments are: {}", known.join(", "))));
             }
         }
         Ok(Context {
@@ -109,7 +116,8 @@ impl Context {
     }
 
     /// The environment of a plan: `--env`, else the first environment (by name)
-    /// whose `match` globs match the plan path or an Atlantis project/dir, else
+    /// whose `match` globs match the plan path (as given, or relative to the
+    /// directory of plangate.hcl) or an Atlantis project/dir, else
     /// `default_environment`, else the only environment.
     pub fn environment<'c>(
         &self,
@@ -122,6 +130,17 @@ impl Context {
             }
         }
         let mut candidates = vec![plan_path.trim_start_matches("./").to_string()];
+        // `match` globs are written from where plangate.hcl is: an absolute path, or
+        // one given from a subdirectory, matches by its place in that tree.
+        if let Some(rel) = config
+            .dir
+            .as_deref()
+            .and_then(|d| relative_to(d, plan_path))
+        {
+            if !candidates.contains(&rel) {
+                candidates.push(rel);
+            }
+        }
         candidates.extend(self.match_names.iter().cloned());
         for (name, env) in &config.environments {
             for pattern in &env.match_ {
@@ -185,6 +204,34 @@ impl Context {
         }
         ctx
     }
+}
+
+/// `plan_path` relative to `dir` ("/"-separated), when the plan lies inside it.
+/// Symbolic links in the directories are resolved on both sides.
+fn relative_to(dir: &Path, plan_path: &str) -> Option<String> {
+    if plan_path == "-" {
+        return None;
+    }
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let dir = dir.canonicalize().ok()?;
+    let abs = std::path::absolute(plan_path).ok()?;
+    let abs = match (abs.parent(), abs.file_name()) {
+        (Some(parent), Some(name)) => parent
+            .canonicalize()
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| abs.clone()),
+        _ => abs.clone(),
+    };
+    let rel = abs.strip_prefix(&dir).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 fn normalize_login(s: &str) -> String {
@@ -327,8 +374,9 @@ impl Codeowners {
             if !anchored && !p.trim_end_matches("/**").contains('/') {
                 p = format!("**/{p}");
             }
-            // A pattern naming a directory owns everything below it.
-            let p = if p.ends_with("**") {
+            // A pattern naming a directory owns everything below it; `dir/*` owns
+            // the files directly in dir only, as on GitHub.
+            let p = if p.ends_with("**") || p.ends_with("/*") {
                 p
             } else {
                 format!("{{{p},{p}/**}}")
@@ -353,10 +401,13 @@ impl Codeowners {
                 .map(|d| d.join(path))
                 .unwrap_or_else(|_| path.to_path_buf())
         };
-        let root = self
-            .root
-            .canonicalize()
-            .unwrap_or_else(|_| self.root.clone());
+        // `-c plangate.hcl` gives an empty directory: the current one.
+        let root = if self.root.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            self.root.as_path()
+        };
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let abs = abs
             .parent()
             .map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf()))
@@ -407,6 +458,84 @@ mod tests {
         let e = parse_reviews("r.json", Arc::from("{\"reviews\": []}"), None).unwrap_err();
         assert_eq!(e.code, "plangate::approvals::shape");
         assert!(e.span.is_some());
+    }
+
+    fn env_config(dir: &Path) -> Config {
+        crate::config::parse(
+            "plangate.hcl",
+            Arc::from(
+                "settings { default_environment = \"dev\" }\n\
+                 environment \"dev\" { stage = 1 }\n\
+                 environment \"prod\" {\n match = [\"envs/prod/**\"]\n stage = 2\n}\n",
+            ),
+            Some(dir.to_path_buf()),
+        )
+        .expect("parses")
+    }
+
+    #[test]
+    fn match_globs_apply_to_the_path_relative_to_the_config_directory() {
+        let tmp = std::env::temp_dir().join(format!("plangate-ctx-match-{}", std::process::id()));
+        let plan_dir = tmp.join("envs/prod");
+        std::fs::create_dir_all(&plan_dir).expect("mkdir");
+        let plan = plan_dir.join("plan.json");
+        std::fs::write(&plan, "{}").expect("write");
+        let cfg = env_config(&tmp);
+        let ctx = Context::resolve(&ContextOptions::default(), &cfg).expect("context");
+        // Absolute: matched by its place below plangate.hcl.
+        let (name, _) = ctx
+            .environment(&cfg, &plan.display().to_string())
+            .expect("env");
+        assert_eq!(name, "prod");
+        // As given: still matched as before.
+        let (name, _) = ctx.environment(&cfg, "envs/prod/plan.json").expect("env");
+        assert_eq!(name, "prod");
+        // Outside the tree: the default.
+        let (name, _) = ctx.environment(&cfg, "/elsewhere/plan.json").expect("env");
+        assert_eq!(name, "dev");
+        assert_eq!(relative_to(&tmp, "-"), None);
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+
+    #[test]
+    fn codeowners_of_an_empty_root_are_read_from_the_current_directory() {
+        let c = Codeowners::parse(PathBuf::new(), "/src/ @alice\n");
+        // This test runs in the crate root, where src/ exists.
+        assert_eq!(c.owners_of("src/plan.json"), vec!["@alice"]);
+    }
+
+    #[test]
+    fn unknown_env_flag_suggests_the_closest_environment() {
+        let cfg = env_config(Path::new("."));
+        let opts = |env: &str| ContextOptions {
+            env: Some(env.to_string()),
+            ..ContextOptions::default()
+        };
+        let e = Context::resolve(&opts("prdo"), &cfg).unwrap_err();
+        assert_eq!(e.code, "plangate::cli::unknown_environment");
+        assert_eq!(
+            e.help.as_deref(),
+            Some("did you mean `prod`? environments are: dev, prod")
+        );
+        let e = Context::resolve(&opts("staging"), &cfg).unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("environments are: dev, prod"));
+    }
+
+    #[test]
+    fn codeowners_star_after_a_directory_owns_only_its_direct_files() {
+        let c = Codeowners::parse(PathBuf::from("/repo"), "envs/* @alice\n/modules/ @bob\n");
+        let owners = |p: &str| {
+            let rel = Path::new(p).join("main.tf");
+            c.rules
+                .iter()
+                .rev()
+                .find(|(m, _)| m.is_match(&rel))
+                .map(|(_, o)| o.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(owners("envs"), vec!["@alice"]);
+        assert!(owners("envs/prod").is_empty(), "{:?}", owners("envs/prod"));
+        assert_eq!(owners("modules/db/inner"), vec!["@bob"]);
     }
 
     #[test]

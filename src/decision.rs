@@ -19,6 +19,10 @@ pub struct StageRule {
     /// None: applies to the whole plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// With an address: `Some("")` only the current object, `Some(key)` only the
+    /// deposed object with that key, None any object at that address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
     /// The stage a cap lowers to (gates block: `blocked`).
     pub stage: Stage,
     pub reason: String,
@@ -88,7 +92,17 @@ pub fn decide(
         stage: env_stage,
         message: format!("environment {environment} has reached stage {env_stage}"),
     };
-    let applies = |r: &StageRule, c: &Change| r.address.as_deref().is_none_or(|a| a == c.address);
+    let applies = |r: &StageRule, c: &Change| match &r.address {
+        None => true,
+        Some(a) => {
+            *a == c.address
+                && match r.deposed.as_deref() {
+                    None => true,
+                    Some("") => c.deposed.is_none(),
+                    Some(key) => c.deposed.as_deref() == Some(key),
+                }
+        }
+    };
     let plan_caps: Vec<&StageRule> = caps.iter().filter(|r| r.address.is_none()).collect();
     let plan_gates: Vec<&StageRule> = gates.iter().filter(|r| r.address.is_none()).collect();
 
@@ -236,6 +250,7 @@ mod tests {
         StageRule {
             rule: "destructive".into(),
             address: address.map(str::to_string),
+            deposed: None,
             stage,
             reason: "r".into(),
             unblock: None,

@@ -16,12 +16,14 @@
 //! std::process::exit(report.verdict() as i32);
 //! ```
 
+pub mod atlantis;
 pub mod check;
 pub mod config;
 pub mod context;
 pub mod decision;
 pub mod diag;
 pub mod hcl;
+pub mod input_shape;
 pub mod ledger;
 pub mod lint;
 pub mod plan;

@@ -176,7 +176,9 @@ fn append_step_summary(report: &report::Report, color_err: bool) -> u8 {
                         path.display()
                     ),
                 )
-                .help("GITHUB_STEP_SUMMARY must name a writable file; unset it to skip the summary"),
+                .help(
+                    "GITHUB_STEP_SUMMARY must name a writable file; unset it to skip the summary",
+                ),
                 color_err,
             );
             2
@@ -280,7 +282,12 @@ fn load_plan_arg(p: &std::path::Path) -> Result<plangate::plan::Plan, Diag> {
 
 fn run_record(args: cli::RecordArgs, color_err: bool) -> u8 {
     let result = load_plan_arg(&args.target.plan).and_then(|plan| {
-        plangate::promote::record(&args.target.ledger, &plan, &record_options(&args.target), args.outcome)
+        plangate::promote::record(
+            &args.target.ledger,
+            &plan,
+            &record_options(&args.target),
+            args.outcome,
+        )
     });
     match result {
         Ok(r) => {
@@ -360,7 +367,10 @@ fn run_ledger(args: cli::LedgerArgs, color_err: bool) -> u8 {
                     r.commit.chars().take(12).collect::<String>(),
                     r.plan_digest,
                     r.who.as_deref().unwrap_or("-"),
-                    r.project.as_ref().map(|p| format!("  project {p}")).unwrap_or_default(),
+                    r.project
+                        .as_ref()
+                        .map(|p| format!("  project {p}"))
+                        .unwrap_or_default(),
                 ));
             }
             for (line, m) in &ledger.problems {

@@ -36,7 +36,19 @@ pub fn load_file(path: &Path) -> Result<Config, Diag> {
             .file(name.clone())
             .help("check the --config path, or remove it to use ./plangate.hcl or the embedded default")
     })?;
-    parse(&name, Arc::from(text), path.parent().map(Path::to_path_buf))
+    parse(&name, Arc::from(text), config_dir(path))
+}
+
+/// The directory relative paths in a config are anchored at: its parent, and for
+/// a bare file name (`-c plangate.hcl`, whose parent is "") the current one.
+fn config_dir(path: &Path) -> Option<PathBuf> {
+    path.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            d.to_path_buf()
+        }
+    })
 }
 
 const BLOCKS: &[&str] = &[
@@ -182,6 +194,51 @@ fn did_you_mean(got: &str, known: &[&str], what: &str) -> String {
         Some((d, k)) if d <= 2 || (d <= 3 && got.len() > 6) => format!("did you mean `{k}`?"),
         _ => format!("{what}: {}", known.join(", ")),
     }
+}
+
+/// The IANA name closest to a misspelt time zone: the same name in another case,
+/// a city without its region (`berlin`), or a name within a few edits.
+fn closest_time_zone(got: &str) -> Option<&'static str> {
+    let lower = got.to_ascii_lowercase();
+    let names = || chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+    names()
+        .find(|n| {
+            n.to_ascii_lowercase() == lower
+                || n.to_ascii_lowercase().ends_with(&format!("/{lower}"))
+        })
+        .or_else(|| {
+            names()
+                .map(|n| {
+                    (
+                        strsim::damerau_levenshtein(&lower, &n.to_ascii_lowercase()),
+                        n,
+                    )
+                })
+                .filter(|(d, _)| *d <= 3 && *d < lower.len())
+                .min()
+                .map(|(_, n)| n)
+        })
+}
+
+/// Which block of a kind: by label, or by position (`protect` has no label).
+#[derive(Clone, Copy)]
+enum Which<'a> {
+    Label(&'a str),
+    Nth(usize),
+}
+
+/// The span of the list element `value` of `a` (the first one equal to it), else
+/// of the whole value: a mistake in a list points at the element.
+fn element_span(a: &Attribute, value: &str) -> Option<std::ops::Range<usize>> {
+    if let Expression::Array(arr) = &a.value {
+        if let Some(span) = arr.iter().find_map(|e| match e {
+            Expression::String(s) if s.value().as_str() == value => e.span(),
+            _ => None,
+        }) {
+            return Some(span);
+        }
+    }
+    a.value.span()
 }
 
 struct Parser<'a> {
@@ -344,7 +401,7 @@ impl Parser<'_> {
                 return Err(self.err(
                     "plangate::config::bad_glob",
                     format!("`{g}` is not a valid glob: {e}"),
-                    a.value.span(),
+                    element_span(a, g),
                     "globs use `*` (any characters), `?` (one), `[abc]` and `{a,b}`",
                 ));
             }
@@ -534,11 +591,7 @@ impl Parser<'_> {
             .ok_or_else(|| self.missing(block, "timezone", "\"Europe/Berlin\""))?;
         let timezone = self.string_of(tz_attr)?;
         if chrono_tz::Tz::from_str(&timezone).is_err() {
-            let lower = timezone.to_ascii_lowercase();
-            let guess = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).find(|n| {
-                n.to_ascii_lowercase() == lower
-                    || n.to_ascii_lowercase().ends_with(&format!("/{lower}"))
-            });
+            let guess = closest_time_zone(&timezone);
             let help = match guess {
                 Some(g) => format!("did you mean `{g}`?"),
                 None => "use an IANA time zone name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\"".to_string(),
@@ -555,7 +608,16 @@ impl Parser<'_> {
             None => DAYS.iter().map(|d| d.to_string()).collect(),
             Some(attr) => {
                 let mut out = Vec::new();
-                for d in self.strings_of(attr)? {
+                let listed = self.strings_of(attr)?;
+                if listed.is_empty() {
+                    return Err(self.err(
+                        "plangate::config::bad_day",
+                        "a window with no days never opens",
+                        attr.value.span(),
+                        "list at least one day, or remove `days` for every day",
+                    ));
+                }
+                for d in listed {
                     let l = d.to_ascii_lowercase();
                     let short = l.get(..3).unwrap_or(&l).to_string();
                     let full_ok = DAYS.contains(&short.as_str())
@@ -564,7 +626,7 @@ impl Parser<'_> {
                         return Err(self.err(
                             "plangate::config::bad_day",
                             format!("`{d}` is not a day of the week"),
-                            attr.value.span(),
+                            element_span(attr, &d),
                             &did_you_mean(&l, &DAYS, "days are"),
                         ));
                     }
@@ -593,6 +655,14 @@ impl Parser<'_> {
             }
         };
         let (from, from_minute) = time("from")?;
+        if from_minute == 24 * 60 {
+            return Err(self.err(
+                "plangate::config::bad_time",
+                "a window cannot start at `24:00`",
+                a.get("from").and_then(|x| x.value.span()),
+                "write \"00:00\" and list the day after in `days`",
+            ));
+        }
         let (to, to_minute) = time("to")?;
         Ok(Window {
             environments: self.env_list(&a)?,
@@ -676,33 +746,47 @@ impl Parser<'_> {
 
     /// Names that refer to other blocks must exist.
     fn check_references(&self, cfg: &Config, body: &Body) -> Result<(), Diag> {
+        // The span of `key` in the block `which` selects (by label, or by position
+        // for unlabelled blocks such as `protect`), narrowed to the list element
+        // `element` when there is one.
         let span_of = |ident: &str,
-                       label: Option<&str>,
-                       key: &str|
+                       which: Which<'_>,
+                       key: &str,
+                       element: Option<&str>|
          -> Option<std::ops::Range<usize>> {
-            body.get_blocks(ident)
-                .filter(|b| label.is_none_or(|l| b.labels.first().map(|x| x.as_str()) == Some(l)))
-                .find_map(|b| b.body.get_attribute(key).and_then(|a| a.value.span()))
+            let attr = match which {
+                Which::Label(l) => body
+                    .get_blocks(ident)
+                    .filter(|b| b.labels.first().map(|x| x.as_str()) == Some(l))
+                    .find_map(|b| b.body.get_attribute(key)),
+                Which::Nth(n) => body
+                    .get_blocks(ident)
+                    .nth(n)
+                    .and_then(|b| b.body.get_attribute(key)),
+            }?;
+            match element {
+                Some(e) => element_span(attr, e),
+                None => attr.value.span(),
+            }
         };
         let envs: Vec<&str> = cfg.environments.keys().map(String::as_str).collect();
         let groups: Vec<&str> = cfg.groups.keys().map(String::as_str).collect();
-        let check_group = |ident: &str, label: Option<&str>, key: &str, g: &Option<String>| match g
-        {
+        let check_group = |ident: &str, which: Which<'_>, key: &str, g: &Option<String>| match g {
             Some(g) if !cfg.groups.contains_key(g) => Err(self.err(
                 "plangate::config::unknown_group",
                 format!("no group named `{g}`"),
-                span_of(ident, label, key),
+                span_of(ident, which, key, None),
                 &did_you_mean(g, &groups, "groups are"),
             )),
             _ => Ok(()),
         };
-        let check_envs = |ident: &str, label: Option<&str>, list: &[String]| {
+        let check_envs = |ident: &str, which: Which<'_>, list: &[String]| {
             for e in list {
                 if e != "*" && !cfg.environments.contains_key(e) {
                     return Err(self.err(
                         "plangate::config::unknown_environment",
                         format!("no environment named `{e}`"),
-                        span_of(ident, label, "environments"),
+                        span_of(ident, which, "environments", Some(e)),
                         &did_you_mean(e, &envs, "environments are"),
                     ));
                 }
@@ -714,7 +798,7 @@ impl Parser<'_> {
                 return Err(self.err(
                     "plangate::config::unknown_environment",
                     format!("default_environment `{d}` is not declared"),
-                    span_of("settings", None, "default_environment"),
+                    span_of("settings", Which::Nth(0), "default_environment", None),
                     &did_you_mean(d, &envs, "environments are"),
                 ));
             }
@@ -725,35 +809,46 @@ impl Parser<'_> {
                     return Err(self.err(
                         "plangate::config::unknown_environment",
                         format!("environment `{name}` promotes from `{from}`, which is not another declared environment"),
-                        span_of("environment", Some(name), "promote_from"),
+                        span_of("environment", Which::Label(name), "promote_from", None),
                         &did_you_mean(from, &envs, "environments are"),
                     ));
                 }
             }
         }
         for (name, ap) in &cfg.approvals {
-            check_envs("approval", Some(name), &ap.environments)?;
-            check_group("approval", Some(name), "group", &ap.group)?;
+            check_envs("approval", Which::Label(name), &ap.environments)?;
+            check_group("approval", Which::Label(name), "group", &ap.group)?;
         }
         for (name, w) in &cfg.windows {
-            check_envs("window", Some(name), &w.environments)?;
+            check_envs("window", Which::Label(name), &w.environments)?;
         }
         for (name, f) in &cfg.freezes {
-            check_envs("freeze", Some(name), &f.environments)?;
-            check_group("freeze", Some(name), "break_glass", &f.break_glass)?;
+            check_envs("freeze", Which::Label(name), &f.environments)?;
+            check_group("freeze", Which::Label(name), "break_glass", &f.break_glass)?;
         }
-        for p in &cfg.protect {
-            check_group("protect", None, "break_glass", &p.break_glass)?;
+        for (i, p) in cfg.protect.iter().enumerate() {
+            check_group("protect", Which::Nth(i), "break_glass", &p.break_glass)?;
         }
         for (name, ps) in &cfg.policy_sets {
-            check_group("policy_set", Some(name), "owners", &ps.owners)?;
+            check_group("policy_set", Which::Label(name), "owners", &ps.owners)?;
             let path = cfg.resolve(&ps.path);
             if !path.exists() {
                 return Err(self.err(
                     "plangate::config::missing_policy_set",
                     format!("policy set `{name}`: {} does not exist", path.display()),
-                    span_of("policy_set", Some(name), "path"),
+                    span_of("policy_set", Which::Label(name), "path", None),
                     "paths are relative to plangate.hcl; create the directory or fix the path",
+                ));
+            }
+        }
+        if let Some(c) = &cfg.settings.codeowners {
+            let path = cfg.resolve(c);
+            if !path.is_file() {
+                return Err(self.err(
+                    "plangate::config::missing_codeowners",
+                    format!("codeowners: {} is not a file", path.display()),
+                    span_of("settings", Which::Nth(0), "codeowners", None),
+                    "paths are relative to plangate.hcl; fix the path, or remove `codeowners` to use .github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS beside plangate.hcl",
                 ));
             }
         }
@@ -776,6 +871,22 @@ mod tests {
 
     fn parse_str(s: &str) -> Result<Config, Diag> {
         parse("plangate.hcl", Arc::from(s), None)
+    }
+
+    #[test]
+    fn a_bare_config_file_name_is_anchored_in_the_current_directory() {
+        assert_eq!(
+            config_dir(Path::new("plangate.hcl")),
+            Some(PathBuf::from("."))
+        );
+        assert_eq!(
+            config_dir(Path::new("ci/plangate.hcl")),
+            Some(PathBuf::from("ci"))
+        );
+        assert_eq!(
+            config_dir(Path::new("/repo/plangate.hcl")),
+            Some(PathBuf::from("/repo"))
+        );
     }
 
     #[test]
@@ -873,6 +984,98 @@ protect {
             assert_eq!(e.code, code, "for {extra}");
             assert!(e.span.is_some(), "span for {extra}");
         }
+    }
+
+    /// The text a diagnostic's span covers.
+    fn spanned(src: &str, e: &Diag) -> String {
+        let (range, _) = e.span.as_ref().expect("a span");
+        src[range.clone()].to_string()
+    }
+
+    #[test]
+    fn misspelt_time_zone_suggests_the_closest_name() {
+        for (got, want) in [
+            ("Europe/Berlln", "Europe/Berlin"),
+            ("europe/berlin", "Europe/Berlin"),
+            ("berlin", "Europe/Berlin"),
+            ("America/New_Yrok", "America/New_York"),
+        ] {
+            let src = format!("environment \"d\" {{ stage = 1 }}\nwindow \"w\" {{\n timezone = \"{got}\"\n from = \"09:00\"\n to = \"10:00\"\n}}");
+            let e = parse_str(&src).unwrap_err();
+            assert_eq!(e.code, "plangate::config::bad_timezone");
+            assert_eq!(
+                e.help.as_deref(),
+                Some(format!("did you mean `{want}`?").as_str()),
+                "{got}"
+            );
+            assert_eq!(spanned(&src, &e), format!("\"{got}\""));
+        }
+        let src = "environment \"d\" { stage = 1 }\nwindow \"w\" {\n timezone = \"Mars/Olympus\"\n from = \"09:00\"\n to = \"10:00\"\n}";
+        let e = parse_str(src).unwrap_err();
+        assert!(
+            e.help.as_deref().unwrap_or("").contains("IANA"),
+            "{:?}",
+            e.help
+        );
+    }
+
+    #[test]
+    fn a_mistake_in_a_list_points_at_the_element() {
+        for (src, code, element) in [
+            (
+                "environment \"d\" { stage = 1 }\nwindow \"w\" {\n timezone = \"UTC\"\n days = [\"mon\", \"tues\"]\n from = \"09:00\"\n to = \"10:00\"\n}",
+                "plangate::config::bad_day",
+                "\"tues\"",
+            ),
+            (
+                "environment \"d\" { stage = 1 }\nprotect {\n resources = [\"a.*\", \"b.[x\"]\n}",
+                "plangate::config::bad_glob",
+                "\"b.[x\"",
+            ),
+            (
+                "environment \"prod\" { stage = 1 }\ngroup \"g\" { members = [\"a\"] }\napproval \"a\" {\n environments = [\"prod\", \"prdo\"]\n group = \"g\"\n}",
+                "plangate::config::unknown_environment",
+                "\"prdo\"",
+            ),
+        ] {
+            let e = parse_str(src).unwrap_err();
+            assert_eq!(e.code, code);
+            assert_eq!(spanned(src, &e), element, "{code}");
+        }
+    }
+
+    #[test]
+    fn unknown_group_in_the_second_protect_block_points_at_that_block() {
+        let src = "environment \"d\" { stage = 1 }\ngroup \"platform\" { members = [\"a\"] }\nprotect {\n resources = [\"a.*\"]\n break_glass = \"platform\"\n}\nprotect {\n resources = [\"b.*\"]\n break_glass = \"platfrom\"\n}";
+        let e = parse_str(src).unwrap_err();
+        assert_eq!(e.code, "plangate::config::unknown_group");
+        assert_eq!(e.line_col(), Some((9, 16)));
+        assert_eq!(spanned(src, &e), "\"platfrom\"");
+    }
+
+    #[test]
+    fn a_window_without_days_or_starting_at_24_is_refused() {
+        let e = parse_str("environment \"d\" { stage = 1 }\nwindow \"w\" {\n timezone = \"UTC\"\n days = []\n from = \"09:00\"\n to = \"10:00\"\n}").unwrap_err();
+        assert_eq!(e.code, "plangate::config::bad_day");
+        assert_eq!(e.line_col(), Some((4, 9)));
+        let e = parse_str("environment \"d\" { stage = 1 }\nwindow \"w\" {\n timezone = \"UTC\"\n from = \"24:00\"\n to = \"10:00\"\n}").unwrap_err();
+        assert_eq!(e.code, "plangate::config::bad_time");
+        assert_eq!(e.line_col(), Some((4, 9)));
+    }
+
+    #[test]
+    fn a_codeowners_path_that_does_not_exist_is_refused() {
+        let dir = std::env::temp_dir().join("plangate-config-codeowners-test-missing");
+        let e = parse(
+            "plangate.hcl",
+            Arc::from(
+                "settings {\n codeowners = \"nope/CODEOWNERS\"\n}\nenvironment \"d\" { stage = 1 }",
+            ),
+            Some(dir),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "plangate::config::missing_codeowners");
+        assert_eq!(e.line_col(), Some((2, 15)));
     }
 
     #[test]

@@ -9,8 +9,8 @@ pub mod sensitive;
 use std::collections::BTreeSet;
 
 pub use load::{
-    decode, decode_lossy, load, load_with_limit, looks_like_plan, parse_bytes, parse_text, PlanSource,
-    DEFAULT_MAX_PLAN_SIZE,
+    decode, decode_lossy, load, load_with_limit, looks_like_plan, parse_bytes, parse_text,
+    PlanSource, DEFAULT_MAX_PLAN_SIZE,
 };
 pub use model::{ActionClass, Change, OutputChange, PlanMeta, ReplaceOrder, Summary};
 pub use sensitive::Secrets;

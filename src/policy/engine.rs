@@ -35,6 +35,9 @@ pub struct PolicyOptions {
     pub strict_builtin_errors: bool,
     /// Time budget for all rules of one plan (`--timeout`); None: unlimited.
     pub timeout: Option<Duration>,
+    /// Directories whose packages are always evaluated, whatever `--namespace`
+    /// says (the configured policy sets).
+    pub always_roots: Vec<PathBuf>,
 }
 
 /// Whether a rule's results fail the plan or only warn.
@@ -122,14 +125,24 @@ pub struct ExceptionResult {
     pub msg: String,
 }
 
+/// One evaluated namespace and conftest's count of its passed rules.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NamespaceCount {
+    pub name: String,
+    pub builtin: bool,
+    pub successes: usize,
+}
+
 /// What the policies said about one input.
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
     pub failures: Vec<RuleResult>,
     pub warnings: Vec<RuleResult>,
     pub exceptions: Vec<ExceptionResult>,
-    /// conftest's count of rules that passed.
+    /// conftest's count of rules that passed, over the user's namespaces.
     pub successes: usize,
+    /// Every evaluated namespace with its own success count, in evaluation order.
+    pub namespaces: Vec<NamespaceCount>,
     /// Lines written by `print()`.
     pub prints: Vec<String>,
     /// Values of other rules the caller asked for, by path.
@@ -442,7 +455,15 @@ impl PolicyEngine {
         }
         // As conftest: rule definitions that produced nothing count as successes.
         let counted = results + successes;
-        out.successes += successes + ns.definitions.saturating_sub(counted);
+        let passed = successes + ns.definitions.saturating_sub(counted);
+        if !ns.builtin {
+            out.successes += passed;
+        }
+        out.namespaces.push(NamespaceCount {
+            name: ns.name.clone(),
+            builtin: ns.builtin,
+            successes: passed,
+        });
         if ns.has_cap {
             let v = self.eval(engine, &format!("data.{}.cap", ns.name), deadline)?;
             out.caps.extend(stage_rules(&ns.name, "cap", &v)?);
@@ -514,6 +535,8 @@ fn stage_rules(namespace: &str, kind: &str, v: &Value) -> Result<Vec<StageRule>,
         out.push(StageRule {
             rule: text(el, "id")?.unwrap_or_else(|| format!("{namespace}.{kind}")),
             address: text(el, "address")?,
+            // "" means the current object, as the built-in rules write it.
+            deposed: text(el, "deposed")?,
             stage,
             reason,
             unblock: text(el, "unblock")?,
@@ -592,7 +615,8 @@ fn discover_namespaces(
             continue;
         };
         let file = module.package.span.source.file().to_string();
-        let builtin = builtin_names.contains(file.as_str());
+        // The generated per-plan modules count as built-in too.
+        let builtin = builtin_names.contains(file.as_str()) || file.starts_with("builtin:");
         let ns = found.entry(pkg.clone()).or_insert_with(|| Namespace {
             name: pkg.clone(),
             rules: Vec::new(),
@@ -685,7 +709,11 @@ fn discover_namespaces(
                 .filter(|n| matcher.is_match(&n.name))
                 .map(|n| n.name.clone())
                 .collect();
-            let user_given = !opts.policy_paths.is_empty();
+            // Policy-set directories are selected on their own (below).
+            let user_given = opts
+                .policy_paths
+                .iter()
+                .any(|p| !opts.always_roots.contains(p));
             if matched.is_empty() && (explicit || user_given) {
                 let known: Vec<&str> = user_packages.iter().map(|n| n.name.as_str()).collect();
                 let help =
@@ -705,6 +733,20 @@ fn discover_namespaces(
                 .help(help));
             }
             selected.extend(matched);
+        }
+    }
+    // Policy sets are evaluated whole: a package all of whose files lie in a set.
+    let canon = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let roots: Vec<PathBuf> = opts.always_roots.iter().map(|r| canon(r)).collect();
+    if !roots.is_empty() {
+        for ns in found.values().filter(|n| !n.builtin) {
+            let inside = ns.files.iter().all(|f| {
+                let f = canon(std::path::Path::new(f));
+                roots.iter().any(|r| f.starts_with(r))
+            });
+            if inside {
+                selected.push(ns.name.clone());
+            }
         }
     }
     selected.sort();

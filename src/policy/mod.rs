@@ -9,7 +9,7 @@ pub mod source;
 pub mod testing;
 
 pub use engine::{
-    exception_name, Evaluation, ExceptionResult, Namespace, PolicyEngine, PolicyOptions, RuleKind,
-    RuleResult,
+    exception_name, Evaluation, ExceptionResult, Namespace, NamespaceCount, PolicyEngine,
+    PolicyOptions, RuleKind, RuleResult,
 };
 pub use source::{PolicyFile, BUILTIN_PREFIX};

@@ -104,6 +104,8 @@ pub struct PlanReport {
     pub warnings: Vec<Finding>,
     pub exceptions: Vec<ExceptionFinding>,
     pub successes: usize,
+    /// The evaluated namespaces with their success counts (conftest formats).
+    pub namespaces: Vec<crate::policy::NamespaceCount>,
     pub prints: Vec<String>,
     /// The rollout decision; None when the plan could not be evaluated.
     pub decision: Option<PlanDecision>,
@@ -242,6 +244,7 @@ impl PlanReport {
             warnings: eval.warnings.into_iter().map(finding).collect(),
             exceptions: eval.exceptions.into_iter().map(exception).collect(),
             successes: eval.successes,
+            namespaces: eval.namespaces.clone(),
             prints: eval.prints.iter().map(|p| redactor.string(p)).collect(),
             decision: Some(decision),
             digest: None,
