@@ -203,10 +203,10 @@ pub struct CheckArgs {
     #[arg(long = "no-builtin")]
     pub no_builtin: bool,
 
-    /// Output format. `github` also appends the Markdown comment to
-    /// `$GITHUB_STEP_SUMMARY` when that variable is set.
-    #[arg(short = 'o', long = "format", value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format (default: text; markdown under Atlantis). `github` also appends
+    /// the Markdown comment to `$GITHUB_STEP_SUMMARY` when that variable is set.
+    #[arg(short = 'o', long = "format", value_enum)]
+    pub format: Option<Format>,
 
     /// Write the output to FILE instead of standard output (replacing it).
     /// Example: `-o sarif --output plangate.sarif`.

@@ -110,6 +110,12 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool, color_to_fi
             ColorChoice::Auto => std::io::stderr().is_terminal() && paths_hint_many(&opts_paths),
         },
     };
+    // Under Atlantis the output is a PR comment unless a flag says otherwise.
+    let format = args.format.unwrap_or(if atlantis.is_some() {
+        Format::Markdown
+    } else {
+        Format::Text
+    });
     let report = check::run(&opts);
     for d in report.all_errors() {
         print_diag(d, color_err);
@@ -117,15 +123,15 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool, color_to_fi
     let verdict = report.verdict() as u8;
     let code = match &args.output {
         Some(path) => {
-            let text = report::render(&report, args.format, color_to_file);
+            let text = report::render(&report, format, color_to_file);
             write_output(path, &text, color_err)
         }
         None => {
-            emit(&report::render(&report, args.format, color_out));
+            emit(&report::render(&report, format, color_out));
             0
         }
     };
-    let summary = if args.format == Format::Github {
+    let summary = if format == Format::Github {
         append_step_summary(&report, color_err)
     } else {
         0
