@@ -40,6 +40,7 @@ test_one_short_is_gated if {
 	gates(platform_rule, [change("update")], ["alice"]) == {{
 		"id": "approval",
 		"address": "aws_db_instance.update",
+		"deposed": "",
 		"reason": "aws_db_instance.update will be updated in place; approval rule two-of-platform requires 2 approvals from group platform",
 		"unblock": "2 approvals from group platform (alice, bob); have 1: alice",
 	}}

@@ -56,6 +56,7 @@ test_replace_reason if {
 	caps([chg], 2) == {{
 		"id": "destructive",
 		"address": "terraform_data.db",
+		"deposed": "",
 		"stage": "plan-only",
 		"reason": "terraform_data.db will be destroyed and re-created (replace_because_cannot_update); destructive changes are automated only from stage auto-apply-all",
 	}}
@@ -70,6 +71,7 @@ test_forget_reason if {
 	caps([change("forget")], 2) == {{
 		"id": "forget",
 		"address": "terraform_data.forget",
+		"deposed": "",
 		"stage": "plan-only",
 		"reason": "terraform_data.forget will be removed from state (forgotten, not destroyed); removing resources from state is automated only from stage auto-apply-all",
 	}}
@@ -98,3 +100,10 @@ test_no_context_is_treated_as_blocked if {
 }
 
 test_no_changes if caps([], 2) == set()
+
+# A deposed object's cap names its key, so it does not also apply to the current
+# object at the same address.
+test_deposed_object_is_capped_by_its_key if {
+	chg := object.union(change("delete"), {"address": "terraform_data.lb", "deposed": "8038c1bf"})
+	{c.deposed | some c in caps([chg], 2)} == {"8038c1bf"}
+}

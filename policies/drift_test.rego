@@ -19,6 +19,7 @@ test_drifted_update_capped if {
 	caps([change("update", true)]) == {{
 		"id": "drift",
 		"address": "aws_security_group.web",
+		"deposed": "",
 		"stage": "plan-only",
 		"reason": "aws_security_group.web changed outside Terraform (resource_drift); review the drift before automating",
 	}}

@@ -65,6 +65,7 @@ test_gate_with_break_glass if {
 	gates([chg], "dave", []) == {{
 		"id": "protect",
 		"address": "aws_db_instance.main",
+		"deposed": "",
 		"reason": "aws_db_instance.main will be destroyed and re-created (replace_because_cannot_update), but it is protected (matches aws_db_*)",
 		"unblock": "one approval from group dba (erin) lifts the protection",
 	}}
@@ -74,6 +75,7 @@ test_gate_without_break_glass if {
 	gates([change("aws_s3_bucket.state", "delete")], "carol", []) == {{
 		"id": "protect",
 		"address": "aws_s3_bucket.state",
+		"deposed": "",
 		"reason": "aws_s3_bucket.state will be destroyed, but it is protected (matches aws_s3_bucket.state)",
 		"unblock": "no break-glass group: change the plan so it keeps the resource, or remove it from `protect` in plangate.hcl",
 	}}

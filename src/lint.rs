@@ -313,14 +313,15 @@ pub fn lint_file(engine: &PolicyEngine, config: &serde_json::Value, path: &Path)
     };
     let source: Arc<str> = Arc::from(text);
     report.source = Some(source.clone());
-    let file = match hcl::parse(source.clone()) {
+    let mut file = match hcl::parse(source.clone()) {
         Ok(f) => f,
         Err(e) => {
             report.error = Some(e.to_diag(&name, source));
             return report;
         }
     };
-    let input = regorus::Value::from(file.value.clone());
+    // The document is only needed as input; locations come from the spans.
+    let input = regorus::Value::from(std::mem::take(&mut file.value));
     let eval = match engine.evaluate(&input, policy_data(path, config), &[]) {
         Ok(e) => e,
         Err(d) => {

@@ -2,6 +2,11 @@
 
 mod cli;
 
+/// mimalloc: plans are millions of small allocations built and dropped at once,
+/// where glibc's malloc spends a fifth of the run (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 

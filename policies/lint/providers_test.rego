@@ -1,11 +1,11 @@
 package plangate.lint.providers_test
 
-import data.plangate.lint.providers
+import data.plangate.lint.rules
 
 rp(spec) := {"terraform": [{"required_providers": [spec]}]}
 
 test_provider_without_version_fails if {
-	r := providers.deny with input as rp({"aws": {"source": "hashicorp/aws"}})
+	r := rules.deny with input as rp({"aws": {"source": "hashicorp/aws"}})
 	count(r) == 1
 	some f in r
 	f.id == "provider-version"
@@ -14,13 +14,13 @@ test_provider_without_version_fails if {
 }
 
 test_provider_with_version_passes if {
-	count(providers.deny) == 0 with input as rp({"aws": {"source": "hashicorp/aws", "version": "~> 5.0"}})
+	count(rules.deny) == 0 with input as rp({"aws": {"source": "hashicorp/aws", "version": "~> 5.0"}})
 }
 
 test_legacy_string_constraint_passes if {
-	count(providers.deny) == 0 with input as rp({"aws": "~> 5.0"})
+	count(rules.deny) == 0 with input as rp({"aws": "~> 5.0"})
 }
 
 test_each_provider_is_checked if {
-	count(providers.deny) == 2 with input as rp({"aws": {"source": "hashicorp/aws"}, "random": {}, "null": {"version": "3.0"}})
+	count(rules.deny) == 2 with input as rp({"aws": {"source": "hashicorp/aws"}, "random": {}, "null": {"version": "3.0"}})
 }

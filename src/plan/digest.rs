@@ -12,37 +12,50 @@ const UNKNOWN: &str = "(known after apply)";
 /// Marker for values the plan marks sensitive.
 const SENSITIVE: &str = "(sensitive)";
 
-/// `sha256:<hex>` of the canonical JSON of every change: address, deposed key,
-/// action class and planned values, with unknown and sensitive values replaced by
-/// markers. Key order, whitespace, timestamps and tool versions do not matter.
+/// `sha256:<hex>` of every change (address, deposed key, action class and planned
+/// values, with unknown and sensitive values replaced by markers) and every output
+/// change. Key order, whitespace, change order, timestamps and tool versions do
+/// not matter. Computed by streaming canonical JSON into the hash: no copy of the
+/// plan is built (it is a hot path on plans of tens of thousands of resources).
 pub fn plan_digest(plan: &Plan) -> String {
     let changes = &plan.input["resource_changes"];
-    let mut items: Vec<Json> = plan
+    let mut per_change: Vec<[u8; 32]> = plan
         .changes
         .iter()
         .map(|c| {
             let change = &changes[c.index_in_plan]["change"];
-            let to_json = |v: &regorus::Value| serde_json::to_value(v).unwrap_or(Json::Null);
-            let after = normalise(
-                &to_json(&change["after"]),
-                &to_json(&change["after_unknown"]),
-                &to_json(&change["after_sensitive"]),
+            let mut h = HashWriter(Sha256::new());
+            canonical_json(&mut h, &json!([c.address, c.deposed, c.action.as_str()]));
+            h.write(b"|");
+            write_normalised(
+                &mut h,
+                &change["before"],
+                &regorus::Value::Undefined,
+                &change["before_sensitive"],
             );
-            let before = normalise(
-                &to_json(&change["before"]),
-                &Json::Null,
-                &to_json(&change["before_sensitive"]),
+            h.write(b"|");
+            write_normalised(
+                &mut h,
+                &change["after"],
+                &change["after_unknown"],
+                &change["after_sensitive"],
             );
-            json!([c.address, c.deposed, c.action.as_str(), before, after])
+            h.0.finalize().into()
         })
         .collect();
-    items.sort_by_key(|v| v.to_string());
-    let outputs: Vec<Json> = plan
+    per_change.sort_unstable();
+    let mut h = HashWriter(Sha256::new());
+    for d in &per_change {
+        h.write(d);
+    }
+    let mut outputs: Vec<(String, &str)> = plan
         .outputs
         .iter()
-        .map(|o| json!([o.name, o.action.as_str()]))
+        .map(|o| (o.name.clone(), o.action.as_str()))
         .collect();
-    hash(&json!({"changes": items, "outputs": outputs}))
+    outputs.sort();
+    canonical_json(&mut h, &json!(outputs));
+    hex(&h.0.finalize())
 }
 
 /// `sha256:<hex>` of the sorted (module-relative address, type, action class) of the
@@ -69,91 +82,131 @@ pub fn changeset_digest(plan: &Plan) -> String {
     hash(&json!(items))
 }
 
-/// Replace unknown and sensitive leaves with markers, recursively, following the
-/// plan's parallel masks.
-fn normalise(value: &Json, unknown: &Json, sensitive: &Json) -> Json {
-    if sensitive == &Json::Bool(true) {
-        return Json::String(SENSITIVE.into());
-    }
-    if unknown == &Json::Bool(true) {
-        return Json::String(UNKNOWN.into());
-    }
-    match value {
-        Json::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            // Unknown attributes may be absent from `after`.
-            if let Json::Object(u) = unknown {
-                keys.extend(u.keys().filter(|k| !m.contains_key(*k)));
-            }
-            keys.sort();
-            keys.dedup();
-            Json::Object(
-                keys.into_iter()
-                    .map(|k| {
-                        (
-                            k.clone(),
-                            normalise(
-                                m.get(k).unwrap_or(&Json::Null),
-                                unknown.get(k).unwrap_or(&Json::Null),
-                                sensitive.get(k).unwrap_or(&Json::Null),
-                            ),
-                        )
-                    })
-                    .collect(),
-            )
-        }
-        Json::Array(a) => Json::Array(
-            a.iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    normalise(
-                        v,
-                        unknown.get(i).unwrap_or(&Json::Null),
-                        sensitive.get(i).unwrap_or(&Json::Null),
-                    )
-                })
-                .collect(),
-        ),
-        other => other.clone(),
+/// Feeds bytes to the hash.
+struct HashWriter(Sha256);
+
+impl HashWriter {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
     }
 }
 
-/// Canonical JSON (sorted keys) hashed with SHA-256.
-fn hash(v: &Json) -> String {
-    fn canonical(v: &Json, out: &mut String) {
-        match v {
-            Json::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                out.push('{');
-                for (i, k) in keys.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Json::String((*k).clone()).to_string());
-                    out.push(':');
-                    canonical(&m[k.as_str()], out);
-                }
-                out.push('}');
-            }
-            Json::Array(a) => {
-                out.push('[');
-                for (i, x) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    canonical(x, out);
-                }
-                out.push(']');
-            }
-            other => out.push_str(&other.to_string()),
-        }
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
     }
-    let mut text = String::new();
-    canonical(v, &mut text);
-    let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn is_true(v: &regorus::Value) -> bool {
+    *v == regorus::Value::Bool(true)
+}
+
+fn write_scalar<T: serde::Serialize + ?Sized>(h: &mut HashWriter, v: &T) {
+    // Writing into a hash cannot fail.
+    let _ = serde_json::to_writer(&mut *h, v);
+}
+
+/// Canonical JSON of a value with unknown and sensitive leaves replaced by
+/// markers, following the plan's parallel masks; object keys sorted.
+fn write_normalised(
+    h: &mut HashWriter,
+    value: &regorus::Value,
+    unknown: &regorus::Value,
+    sensitive: &regorus::Value,
+) {
+    use regorus::Value;
+    if is_true(sensitive) {
+        write_scalar(h, SENSITIVE);
+        return;
+    }
+    if is_true(unknown) {
+        write_scalar(h, UNKNOWN);
+        return;
+    }
+    match value {
+        Value::Object(m) => {
+            // Unknown attributes may be absent from `after`.
+            let mut keys: Vec<&Value> = m.keys().collect();
+            if let Value::Object(u) = unknown {
+                keys.extend(u.keys().filter(|k| !m.contains_key(k)));
+            }
+            keys.sort();
+            h.write(b"{");
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    h.write(b",");
+                }
+                write_scalar(h, k);
+                h.write(b":");
+                write_normalised(h, &value[k], &unknown[k], &sensitive[k]);
+            }
+            h.write(b"}");
+        }
+        Value::Array(a) => {
+            h.write(b"[");
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    h.write(b",");
+                }
+                let idx = Value::from(i);
+                write_normalised(h, v, &unknown[&idx], &sensitive[&idx]);
+            }
+            h.write(b"]");
+        }
+        Value::Undefined => h.write(b"null"),
+        other => write_scalar(h, other),
+    }
+}
+
+/// Canonical JSON (sorted keys) of a small serde_json value.
+fn canonical_json(h: &mut HashWriter, v: &Json) {
+    match v {
+        Json::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            h.write(b"{");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    h.write(b",");
+                }
+                write_scalar(h, k.as_str());
+                h.write(b":");
+                canonical_json(h, &m[k.as_str()]);
+            }
+            h.write(b"}");
+        }
+        Json::Array(a) => {
+            h.write(b"[");
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    h.write(b",");
+                }
+                canonical_json(h, x);
+            }
+            h.write(b"]");
+        }
+        other => write_scalar(h, other),
+    }
+}
+
+fn hex(digest: &[u8]) -> String {
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Hash of a small value's canonical JSON.
+fn hash(v: &Json) -> String {
+    let mut h = HashWriter(Sha256::new());
+    canonical_json(&mut h, v);
+    hex(&h.0.finalize())
 }
 
 /// A well-formed digest: `sha256:` and 64 lower-case hex digits.

@@ -10,7 +10,8 @@
 #     and asserts pass and fail, then `plangate-test` on a .rego policy with tests.
 #
 # pre-commit builds plangate with `cargo install` (language: rust): several minutes
-# on a cold cache, so this is a CI step, not a cargo test. Needs python3 (venv),
+# on a cold cache (about 20 on a loaded 2-core machine), so this is a CI step, not a
+# cargo test. Needs python3 (venv),
 # git, cargo, and PyPI / crates.io access. Set KEEP=1 to keep the temp directory.
 set -euo pipefail
 
@@ -24,10 +25,10 @@ export PRE_COMMIT_HOME="$WORK/pre-commit-home"
 export GIT_AUTHOR_NAME=plangate GIT_AUTHOR_EMAIL=ci@example.invalid
 export GIT_COMMITTER_NAME=plangate GIT_COMMITTER_EMAIL=ci@example.invalid
 export GIT_CONFIG_NOSYSTEM=1
-# Reuse compiled dependencies between runs when the caller provides a target dir.
-if [[ -n "${PLANGATE_PRECOMMIT_TARGET_DIR:-}" ]]; then
-  export CARGO_TARGET_DIR="$PLANGATE_PRECOMMIT_TARGET_DIR"
-fi
+# try-repo installs the hook in a fresh store each time (3 cargo installs here): one
+# target dir shares the compiled dependencies between them. Point
+# PLANGATE_PRECOMMIT_TARGET_DIR at a persistent directory to share them across runs.
+export CARGO_TARGET_DIR="${PLANGATE_PRECOMMIT_TARGET_DIR:-$WORK/cargo-target}"
 
 echo "== installing pre-commit from PyPI"
 python3 -m venv "$WORK/venv"
