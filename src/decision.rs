@@ -92,8 +92,11 @@ pub fn decide(
         stage: env_stage,
         message: format!("environment {environment} has reached stage {env_stage}"),
     };
+    // Only rules with an address are matched against each change; plan-wide rules
+    // are folded once into `plan_wide` so that a library with many plan-wide
+    // failures costs O(rules + changes), not O(rules x changes).
     let applies = |r: &StageRule, c: &Change| match &r.address {
-        None => true,
+        None => false,
         Some(a) => {
             *a == c.address
                 && match r.deposed.as_deref() {
@@ -105,35 +108,39 @@ pub fn decide(
     };
     let plan_caps: Vec<&StageRule> = caps.iter().filter(|r| r.address.is_none()).collect();
     let plan_gates: Vec<&StageRule> = gates.iter().filter(|r| r.address.is_none()).collect();
+    let plan_wide_cap = plan_wide_reason(&plan_caps, false);
+    let plan_wide_gate = plan_wide_reason(&plan_gates, true);
+    let first_plan_gate: Option<Gate> = plan_gates.first().map(|r| Gate::from(*r));
+    let by_address = index_by_address(caps, gates);
 
     let decisions: Vec<ChangeDecision> = changes
         .iter()
         .map(|c| {
+            let (own_caps, own_gates) = by_address
+                .get(c.address.as_str())
+                .map(|(cs, gs)| (cs.as_slice(), gs.as_slice()))
+                .unwrap_or((&[], &[]));
             let mut reasons: Vec<Reason> = Vec::new();
             if env_stage < Stage::Promote {
                 reasons.push(env_reason.clone());
             }
-            reasons.extend(caps.iter().filter(|r| applies(r, c)).map(|r| Reason {
+            reasons.extend(own_caps.iter().filter(|r| applies(r, c)).map(|r| Reason {
                 rule: r.rule.clone(),
                 stage: r.stage,
                 message: r.reason.clone(),
             }));
+            reasons.extend(plan_wide_cap.iter().cloned());
             let eligible = reasons
                 .iter()
                 .map(|r| r.stage)
                 .chain(std::iter::once(env_stage))
                 .min()
                 .unwrap_or(env_stage);
-            let change_gates: Vec<Gate> = gates
+            let mut change_gates: Vec<Gate> = own_gates
                 .iter()
                 .filter(|r| applies(r, c))
-                .map(Gate::from)
+                .map(|r| Gate::from(*r))
                 .collect();
-            let stage = if change_gates.is_empty() {
-                eligible
-            } else {
-                Stage::Blocked
-            };
             for g in &change_gates {
                 reasons.push(Reason {
                     rule: g.rule.clone(),
@@ -141,6 +148,15 @@ pub fn decide(
                     message: g.reason.clone(),
                 });
             }
+            if let Some(g) = &first_plan_gate {
+                change_gates.push(g.clone());
+                reasons.extend(plan_wide_gate.iter().cloned());
+            }
+            let stage = if change_gates.is_empty() {
+                eligible
+            } else {
+                Stage::Blocked
+            };
             reasons.sort_by_key(|r| r.stage);
             reasons.dedup();
             ChangeDecision {
@@ -214,6 +230,49 @@ pub fn decide(
         gates: all_gates,
         changes: decisions,
     }
+}
+
+/// The one reason a change carries for a kind of plan-wide rule (caps, or gates):
+/// the binding one (lowest stage, first), with a count of the rest, which the plan
+/// lists. Keeps a change's reasons bounded however many plan-wide rules there are.
+fn plan_wide_reason(rules: &[&StageRule], gate: bool) -> Option<Reason> {
+    let binding = rules.iter().min_by_key(|r| r.stage)?;
+    let more = rules.len() - 1;
+    let mut message = binding.reason.clone();
+    if more > 0 {
+        message.push_str(&format!(
+            " (and {more} more plan-wide {}, listed for the plan)",
+            match (gate, more) {
+                (true, 1) => "gate",
+                (true, _) => "gates",
+                (false, 1) => "cap",
+                (false, _) => "caps",
+            }
+        ));
+    }
+    Some(Reason {
+        rule: binding.rule.clone(),
+        stage: if gate { Stage::Blocked } else { binding.stage },
+        message,
+    })
+}
+
+type ByAddress<'a> = std::collections::HashMap<&'a str, (Vec<&'a StageRule>, Vec<&'a StageRule>)>;
+
+/// Caps and gates with an address, by address, in their original order.
+fn index_by_address<'a>(caps: &'a [StageRule], gates: &'a [StageRule]) -> ByAddress<'a> {
+    let mut map: ByAddress<'a> = std::collections::HashMap::new();
+    for r in caps {
+        if let Some(a) = &r.address {
+            map.entry(a.as_str()).or_default().0.push(r);
+        }
+    }
+    for r in gates {
+        if let Some(a) = &r.address {
+            map.entry(a.as_str()).or_default().1.push(r);
+        }
+    }
+    map
 }
 
 #[cfg(test)]
@@ -308,6 +367,51 @@ mod tests {
         g.rule = "errored".into();
         let d = decide("dev", Stage::PlanOnly, &[], &[], &[g]);
         assert_eq!(d.stage, Stage::Blocked);
+    }
+
+    #[test]
+    fn plan_wide_rules_bind_every_change_but_are_listed_once() {
+        let changes: Vec<Change> = (0..50)
+            .map(|i| change(&format!("c{i}"), &["create"]))
+            .collect();
+        let caps: Vec<StageRule> = (0..30)
+            .map(|i| {
+                let mut c = cap(
+                    None,
+                    if i == 7 {
+                        Stage::PlanOnly
+                    } else {
+                        Stage::AutoApply
+                    },
+                );
+                c.rule = format!("main.cap{i}");
+                c
+            })
+            .collect();
+        let gates: Vec<StageRule> = (0..20)
+            .map(|i| {
+                let mut g = cap(None, Stage::Blocked);
+                g.rule = format!("main.deny{i}");
+                g
+            })
+            .collect();
+        let d = decide("dev", Stage::Promote, &changes, &caps, &gates);
+        assert_eq!(d.stage, Stage::Blocked);
+        assert_eq!(d.reasons.len(), 50, "the plan lists every plan-wide rule");
+        for c in &d.changes {
+            assert_eq!(
+                c.eligible,
+                Stage::PlanOnly,
+                "the lowest plan-wide cap binds"
+            );
+            assert_eq!(c.stage, Stage::Blocked);
+            assert_eq!(c.gates.len(), 1);
+            assert_eq!(c.reasons.len(), 2, "{:?}", c.reasons);
+            assert_eq!(c.reasons[0].rule, "main.deny0");
+            assert!(c.reasons[0].message.contains("19 more plan-wide gates"));
+            assert_eq!(c.reasons[1].rule, "main.cap7");
+            assert!(c.reasons[1].message.contains("29 more plan-wide caps"));
+        }
     }
 
     #[test]

@@ -413,13 +413,14 @@ fn builtin_lint_packages_are_silent_on_plans_in_check() {
 fn check_time_packages_are_silent_on_tf_documents() {
     // The whole embedded library (check's packages and lint's) on a .tf document
     // with the data lint provides: only plangate.lint.* may say anything.
-    use plangate::policy::{PolicyEngine, PolicyOptions};
-    let engine = PolicyEngine::load(
+    use plangate::policy::{source, PolicyEngine, PolicyOptions};
+    let engine = PolicyEngine::from_files(
+        source::builtin_files(false),
+        Vec::new(),
         &PolicyOptions {
             builtin: true,
             ..Default::default()
         },
-        false,
     )
     .expect("library loads");
     let src = common::read("fixtures/tf/envs/findings/main.tf");

@@ -161,6 +161,9 @@ pub struct PolicyEngine {
     namespaces: Vec<Namespace>,
     sources: Arc<HashMap<String, Arc<str>>>,
     files: Arc<Vec<PolicyFile>>,
+    /// The rule paths the generated batch package reads, in `r_<i>` order; empty
+    /// when evaluation goes rule by rule.
+    batch: Arc<Vec<String>>,
 }
 
 impl PolicyEngine {
@@ -168,7 +171,14 @@ impl PolicyEngine {
     pub fn load(opts: &PolicyOptions, include_tests: bool) -> Result<PolicyEngine, Diag> {
         let mut files = Vec::new();
         if opts.builtin {
-            files.extend(source::builtin_files(include_tests));
+            // The lint packages judge source files, not plans: `check` need not
+            // parse and prepare them (see `lint::load_engine`).
+            let lint_prefix = format!("{}lint/", source::BUILTIN_PREFIX);
+            files.extend(
+                source::builtin_files(include_tests)
+                    .into_iter()
+                    .filter(|f| include_tests || !f.name.starts_with(&lint_prefix)),
+            );
         }
         files.extend(source::policy_files(&opts.policy_paths, include_tests)?);
         let data = source::data_docs(&opts.data_paths)?;
@@ -280,13 +290,23 @@ impl PolicyEngine {
                 "fix the rule at the position shown",
             )
         })?;
+        let (base, batch) = match with_batch(&engine, &namespaces) {
+            Some((batched, paths)) => (batched, paths),
+            None => (engine, Vec::new()),
+        };
         Ok(PolicyEngine {
-            base: engine,
+            base,
             timeout: opts.timeout,
             namespaces,
             sources: Arc::new(sources),
             files: Arc::new(files),
+            batch: Arc::new(batch),
         })
+    }
+
+    /// How many rules one regorus evaluation per input answers (0: rule by rule).
+    pub fn batched_rules(&self) -> usize {
+        self.batch.len()
     }
 
     pub fn namespaces(&self) -> &[Namespace] {
@@ -323,8 +343,10 @@ impl PolicyEngine {
         engine.set_input(input.clone());
         let mut out = Evaluation::default();
         let deadline = self.timeout.map(|t| (Instant::now() + t, t));
+        let batch = self.eval_batch(&mut engine, deadline)?;
         for ns in &self.namespaces {
-            self.eval_namespace(&mut engine, ns, &mut out, deadline)?;
+            let values = batch.as_ref().filter(|_| batchable(ns));
+            self.eval_namespace(&mut engine, ns, &mut out, deadline, values)?;
         }
         for path in extra_rules {
             let v = self.eval(&mut engine, path, deadline)?;
@@ -343,16 +365,7 @@ impl PolicyEngine {
         path: &str,
         deadline: Option<(Instant, Duration)>,
     ) -> Result<Value, Diag> {
-        if let Some((at, total)) = deadline {
-            let left = at.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(timeout_diag(path, total));
-            }
-            engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-                limit: left,
-                check_interval: std::num::NonZeroU32::new(32).unwrap_or(std::num::NonZeroU32::MIN),
-            });
-        }
+        self.arm_timer(engine, path, deadline)?;
         engine.eval_rule(path.to_string()).or_else(|e| {
             let text = e.to_string();
             if text.contains("not a valid rule path") {
@@ -371,12 +384,94 @@ impl PolicyEngine {
         })
     }
 
+    /// Every rule of the namespaces without exceptions, in one regorus evaluation:
+    /// regorus drops its rule cache at each `eval_rule`, so asking rule by rule
+    /// recomputes every helper the rules share. None when there is no batch, or
+    /// when it fails: then each rule is asked on its own, which names the failing
+    /// rule in the diagnostic (a timeout is final either way).
+    fn eval_batch(
+        &self,
+        engine: &mut regorus::Engine,
+        deadline: Option<(Instant, Duration)>,
+    ) -> Result<Option<HashMap<String, Value>>, Diag> {
+        if self.batch.is_empty() {
+            return Ok(None);
+        }
+        self.arm_timer(engine, BATCH_PACKAGE, deadline)?;
+        let results = match engine.eval_query(format!("data.{BATCH_PACKAGE}"), false) {
+            Ok(r) => r,
+            Err(e) => {
+                if let (Some((_, total)), true) =
+                    (deadline, e.to_string().contains("exceeded time limit"))
+                {
+                    return Err(timeout_diag(BATCH_PACKAGE, total));
+                }
+                return Ok(None);
+            }
+        };
+        let mut values = HashMap::with_capacity(self.batch.len());
+        let object = results
+            .result
+            .into_iter()
+            .next()
+            .and_then(|r| r.expressions.into_iter().next())
+            .map(|e| e.value);
+        if let Some(Value::Object(map)) = object {
+            let map = Arc::unwrap_or_clone(map);
+            for (key, value) in map {
+                let index = key
+                    .as_string()
+                    .ok()
+                    .and_then(|k| k.strip_prefix("r_").and_then(|i| i.parse::<usize>().ok()));
+                if let Some(path) = index.and_then(|i| self.batch.get(i)) {
+                    values.insert(path.clone(), value);
+                }
+            }
+        }
+        Ok(Some(values))
+    }
+
+    /// Arm regorus' execution timer with what is left of the plan's budget.
+    fn arm_timer(
+        &self,
+        engine: &mut regorus::Engine,
+        path: &str,
+        deadline: Option<(Instant, Duration)>,
+    ) -> Result<(), Diag> {
+        if let Some((at, total)) = deadline {
+            let left = at.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(timeout_diag(path, total));
+            }
+            engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+                limit: left,
+                check_interval: std::num::NonZeroU32::new(32).unwrap_or(std::num::NonZeroU32::MIN),
+            });
+        }
+        Ok(())
+    }
+
+    /// A rule's value: from the batch when there is one, else asked on its own.
+    fn value_of(
+        &self,
+        engine: &mut regorus::Engine,
+        path: &str,
+        deadline: Option<(Instant, Duration)>,
+        batch: Option<&HashMap<String, Value>>,
+    ) -> Result<Value, Diag> {
+        match batch {
+            Some(values) => Ok(values.get(path).cloned().unwrap_or(Value::Undefined)),
+            None => self.eval(engine, path, deadline),
+        }
+    }
+
     fn eval_namespace(
         &self,
         engine: &mut regorus::Engine,
         ns: &Namespace,
         out: &mut Evaluation,
         deadline: Option<(Instant, Duration)>,
+        batch: Option<&HashMap<String, Value>>,
     ) -> Result<(), Diag> {
         let exceptions = if ns.has_exception {
             self.eval(engine, &format!("data.{}.exception", ns.name), deadline)?
@@ -408,7 +503,7 @@ impl PolicyEngine {
                 continue;
             }
             let query = format!("data.{}.{}", ns.name, rule);
-            let value = self.eval(engine, &query, deadline)?;
+            let value = self.value_of(engine, &query, deadline, batch)?;
             let elements: Vec<&Value> = match &value {
                 Value::Set(s) => s.iter().collect(),
                 Value::Array(a) => a.iter().collect(),
@@ -465,15 +560,76 @@ impl PolicyEngine {
             successes: passed,
         });
         if ns.has_cap {
-            let v = self.eval(engine, &format!("data.{}.cap", ns.name), deadline)?;
+            let v = self.value_of(engine, &format!("data.{}.cap", ns.name), deadline, batch)?;
             out.caps.extend(stage_rules(&ns.name, "cap", &v)?);
         }
         if ns.has_gate {
-            let v = self.eval(engine, &format!("data.{}.gate", ns.name), deadline)?;
+            let v = self.value_of(engine, &format!("data.{}.gate", ns.name), deadline, batch)?;
             out.gates.extend(stage_rules(&ns.name, "gate", &v)?);
         }
         Ok(())
     }
+}
+
+/// Words that cannot follow a `.` in a reference.
+const REGO_KEYWORDS: &[&str] = &[
+    "as", "contains", "default", "else", "every", "false", "if", "import", "in", "not", "null",
+    "package", "some", "true", "with",
+];
+
+/// Namespaces answered by the batch: without `exception` rules (conftest does not
+/// evaluate an excepted rule at all) and with a plain dotted name that can be
+/// written as a reference. Others are asked rule by rule.
+fn batchable(ns: &Namespace) -> bool {
+    !ns.has_exception
+        && ns.name.split('.').all(|seg| {
+            seg.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !REGO_KEYWORDS.contains(&seg)
+        })
+}
+
+/// The generated package that reads every batched rule (`r_<i> := data.<path>`).
+const BATCH_PACKAGE: &str = "__plangate_batch";
+
+/// The prepared engine with the batch package added, and the paths it reads; None
+/// when there is nothing to batch or the package does not compile (e.g. a `deny`
+/// that is a function), in which case rules are asked one by one.
+fn with_batch(
+    engine: &regorus::Engine,
+    namespaces: &[Namespace],
+) -> Option<(regorus::Engine, Vec<String>)> {
+    let mut paths = Vec::new();
+    for ns in namespaces.iter().filter(|ns| batchable(ns)) {
+        paths.extend(
+            ns.rules
+                .iter()
+                .filter(|r| RuleKind::of(r).is_some())
+                .map(|r| format!("data.{}.{r}", ns.name)),
+        );
+        if ns.has_cap {
+            paths.push(format!("data.{}.cap", ns.name));
+        }
+        if ns.has_gate {
+            paths.push(format!("data.{}.gate", ns.name));
+        }
+    }
+    if paths.len() < 2 {
+        return None;
+    }
+    let mut text = format!("package {BATCH_PACKAGE}\n\n");
+    for (i, path) in paths.iter().enumerate() {
+        text.push_str(&format!("r_{i} := {path}\n"));
+    }
+    let mut batched = engine.clone();
+    batched.set_rego_v0(false);
+    batched
+        .add_policy(format!("builtin:{BATCH_PACKAGE}.rego"), text)
+        .ok()?;
+    batched.eval_query("true".to_string(), false).ok()?;
+    Some((batched, paths))
 }
 
 fn timeout_diag(path: &str, total: Duration) -> Diag {
@@ -760,6 +916,89 @@ fn discover_namespaces(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user_file(name: &str, text: &str) -> PolicyFile {
+        PolicyFile {
+            name: name.to_string(),
+            text: Arc::from(text),
+            builtin: false,
+        }
+    }
+
+    #[test]
+    fn one_batched_evaluation_answers_as_rule_by_rule_does() {
+        let files = vec![
+            user_file(
+                "a.rego",
+                r#"package main
+import rego.v1
+names contains r.address if some r in input.resource_changes
+deny contains sprintf("no %s", [n]) if { some n in names; startswith(n, "x") }
+warn_size contains {"msg": "many", "n": count(names)} if count(names) > 1
+deny_empty contains "" if true
+violation_undefined := x if { x := input.missing }
+cap contains {"stage": "plan-only", "reason": "r"} if "xa" in names
+"#,
+            ),
+            user_file(
+                "b.rego",
+                r#"package main["odd-name"].if
+import rego.v1
+deny contains "odd" if input.resource_changes
+"#,
+            ),
+        ];
+        let opts = PolicyOptions {
+            all_namespaces: true,
+            ..Default::default()
+        };
+        let batched = PolicyEngine::from_files(files, Vec::new(), &opts).expect("loads");
+        assert_eq!(batched.batched_rules(), 5, "main: four rules and cap");
+        let single = PolicyEngine {
+            batch: Arc::new(Vec::new()),
+            ..batched.clone()
+        };
+        let input = Value::from(serde_json::json!({"resource_changes": [
+            {"address": "xa"}, {"address": "b"}, {"address": "xc"}
+        ]}));
+        let a = batched
+            .evaluate(&input, Value::new_object(), &[])
+            .expect("batched");
+        let b = single
+            .evaluate(&input, Value::new_object(), &[])
+            .expect("single");
+        assert_eq!(a.failures, b.failures);
+        assert_eq!(a.warnings, b.warnings);
+        assert_eq!(a.caps, b.caps);
+        assert_eq!(a.successes, b.successes);
+        assert_eq!(a.namespaces, b.namespaces);
+        assert_eq!(a.failures.len(), 3, "{:?}", a.failures);
+        assert!(
+            a.failures.iter().any(|f| f.msg == "odd"),
+            "a namespace outside the batch"
+        );
+        assert_eq!(a.caps.len(), 1);
+    }
+
+    #[test]
+    fn the_built_in_library_is_evaluated_in_one_batch() {
+        let engine = PolicyEngine::load(
+            &PolicyOptions {
+                builtin: true,
+                ..Default::default()
+            },
+            false,
+        )
+        .expect("loads");
+        assert!(engine.batched_rules() > 5, "{}", engine.batched_rules());
+        assert!(
+            engine
+                .namespaces()
+                .iter()
+                .all(|n| !n.name.starts_with("plangate.lint")),
+            "check does not load the lint packages"
+        );
+    }
 
     #[test]
     fn rule_names_follow_conftest() {
