@@ -73,7 +73,12 @@ pub fn load_with_limit(source: &PlanSource, max_bytes: u64) -> Result<Plan, Diag
             buf
         }
     };
-    parse_bytes(&name, &bytes)
+    let text = decode_owned(&name, bytes)?;
+    let (input, raw) = parse_parts(&name, &text)?;
+    // The text can go before the plan model is built: a large plan's peak memory
+    // is its value, not value and text.
+    drop(text);
+    Ok(Plan::new(name, input, raw))
 }
 
 fn read_file(path: &Path, name: &str) -> Result<Vec<u8>, Diag> {
@@ -105,13 +110,39 @@ fn read_file(path: &Path, name: &str) -> Result<Vec<u8>, Diag> {
 /// Parse plan bytes. `name` is used in diagnostics and outputs.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Plan, Diag> {
     let text = decode(name, bytes)?;
-    parse_text(name, text)
+    parse_str(name, &text)
+}
+
+/// [`decode`] for bytes that are ours to keep: UTF-8 becomes the `String` in
+/// place, so a large plan is not copied before it is parsed.
+fn decode_owned(name: &str, bytes: Vec<u8>) -> Result<String, Diag> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") || is_zip(&bytes) {
+        return decode(name, &bytes).map(|t| t.to_string());
+    }
+    let mut text = String::from_utf8(bytes).map_err(|e| not_utf8(name, e.utf8_error()))?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    if text.trim().is_empty() {
+        return Err(empty(name));
+    }
+    Ok(text)
+}
+
+fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
+}
+
+fn empty(name: &str) -> Diag {
+    Diag::new("plangate::plan::empty", "the plan file is empty")
+        .file(name)
+        .help("did `show -json` fail? Create it with `tofu show -json plan.tfplan > plan.json`")
 }
 
 /// Turn bytes into text: UTF-8 (with or without BOM) or UTF-16 with a BOM, which is
 /// what PowerShell's `>` writes. Binary planfiles are recognised and explained.
 pub fn decode(name: &str, bytes: &[u8]) -> Result<Arc<str>, Diag> {
-    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+    if is_zip(bytes) {
         return Err(Diag::new(
             "plangate::plan::binary_planfile",
             "this is a binary planfile (the output of `plan -out`), not plan JSON",
@@ -131,11 +162,7 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<Arc<str>, Diag> {
         utf8(name, bytes)?
     };
     if text.trim().is_empty() {
-        return Err(Diag::new("plangate::plan::empty", "the plan file is empty")
-            .file(name)
-            .help(
-                "did `show -json` fail? Create it with `tofu show -json plan.tfplan > plan.json`",
-            ));
+        return Err(empty(name));
     }
     Ok(Arc::from(text))
 }
@@ -164,16 +191,20 @@ pub fn decode_lossy(bytes: &[u8]) -> String {
 fn utf8(name: &str, bytes: &[u8]) -> Result<String, Diag> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_string()),
-        Err(e) => Err(Diag::new(
-            "plangate::plan::not_text",
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-        )
-        .file(name)
-        .help("pass the JSON written by `tofu show -json plan.tfplan`, not a binary file")),
+        Err(e) => Err(not_utf8(name, e)),
     }
+}
+
+fn not_utf8(name: &str, e: std::str::Utf8Error) -> Diag {
+    Diag::new(
+        "plangate::plan::not_text",
+        format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ),
+    )
+    .file(name)
+    .help("pass the JSON written by `tofu show -json plan.tfplan`, not a binary file")
 }
 
 fn utf16(name: &str, bytes: &[u8], conv: fn([u8; 2]) -> u16) -> Result<String, Diag> {
@@ -196,14 +227,25 @@ fn utf16(name: &str, bytes: &[u8], conv: fn([u8; 2]) -> u16) -> Result<String, D
 
 /// Parse plan text into the policy input and the typed view.
 pub fn parse_text(name: &str, text: Arc<str>) -> Result<Plan, Diag> {
+    parse_str(name, &text)
+}
+
+fn parse_str(name: &str, text: &str) -> Result<Plan, Diag> {
+    let (input, raw) = parse_parts(name, text)?;
+    Ok(Plan::new(name.to_string(), input, raw))
+}
+
+/// The policy input and the typed view of plan text; the text is only copied (for
+/// a snippet) when there is an error.
+fn parse_parts(name: &str, text: &str) -> Result<(regorus::Value, RawPlan), Diag> {
     // regorus' own parser interns object keys: a plan repeats the same few dozen
     // keys millions of times, so this roughly halves the memory of the input.
-    let input = match regorus::Value::from_json_str(&text) {
+    let input = match regorus::Value::from_json_str(text) {
         Ok(v) => v,
         Err(err) => {
             // Only on the error path: serde_json says where the JSON broke.
-            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-                Err(e) => json_error(name, &text, &e),
+            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Err(e) => json_error(name, &Arc::from(text), &e),
                 Ok(_) => Diag::new(
                     "plangate::plan::invalid_json",
                     format!("the plan cannot be read: {err}"),
@@ -213,9 +255,9 @@ pub fn parse_text(name: &str, text: Arc<str>) -> Result<Plan, Diag> {
             });
         }
     };
-    check_is_plan(name, &text, &input)?;
-    let raw: RawPlan = serde_json::from_str(&text).map_err(|e| {
-        let offset = json_offset(&text, &e);
+    check_is_plan(name, text, &input)?;
+    let raw: RawPlan = serde_json::from_str(text).map_err(|e| {
+        let offset = json_offset(text, &e);
         Diag::new(
             "plangate::plan::invalid",
             format!(
@@ -224,10 +266,10 @@ pub fn parse_text(name: &str, text: Arc<str>) -> Result<Plan, Diag> {
             ),
         )
         .file(name)
-        .at(text.clone(), offset..offset + 1, "here")
+        .at(Arc::from(text), offset..offset + 1, "here")
         .help("regenerate it with `tofu show -json plan.tfplan`; if a tool edited it, check the field shown")
     })?;
-    Ok(Plan::new(name.to_string(), input, raw))
+    Ok((input, raw))
 }
 
 fn json_error(name: &str, text: &Arc<str>, e: &serde_json::Error) -> Diag {
@@ -290,7 +332,7 @@ pub fn looks_like_plan(v: &regorus::Value) -> bool {
     has("format_version") && (has("planned_values") || has("resource_changes"))
 }
 
-fn check_is_plan(name: &str, text: &Arc<str>, v: &regorus::Value) -> Result<(), Diag> {
+fn check_is_plan(name: &str, text: &str, v: &regorus::Value) -> Result<(), Diag> {
     let not_plan = |what: &str, help: &str| {
         Diag::new(
             "plangate::plan::not_a_plan",
@@ -345,7 +387,7 @@ fn check_is_plan(name: &str, text: &Arc<str>, v: &regorus::Value) -> Result<(), 
                 format!("plan format_version {version} is not supported (plangate reads 0.x and 1.x)"),
             )
             .file(name)
-            .at(text.clone(), at..at + "\"format_version\"".len(), "this version")
+            .at(Arc::from(text), at..at + "\"format_version\"".len(), "this version")
             .help("a new major version may change the meaning of fields; upgrade plangate, or make the plan with a Terraform/OpenTofu release that writes format 1.x"))
         }
     }
@@ -364,6 +406,51 @@ mod tests {
         }
         let plan = parse_bytes("p.json", &bytes).expect("utf-16 plan loads");
         assert_eq!(plan.meta.format_version, "1.2");
+    }
+
+    #[test]
+    fn files_decode_in_place_as_slices_do() {
+        let json = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[]}"#;
+        let cases: Vec<(Vec<u8>, Option<&str>)> = vec![
+            (json.as_bytes().to_vec(), None),
+            ([b"\xEF\xBB\xBF".as_slice(), json.as_bytes()].concat(), None),
+            (
+                json.encode_utf16().flat_map(|u| u.to_le_bytes()).fold(
+                    vec![0xFF, 0xFE],
+                    |mut v, b| {
+                        v.push(b);
+                        v
+                    },
+                ),
+                None,
+            ),
+            (
+                b"PK\x03\x04rest".to_vec(),
+                Some("plangate::plan::binary_planfile"),
+            ),
+            (
+                b"{\"a\": \"\xFF\"}".to_vec(),
+                Some("plangate::plan::not_text"),
+            ),
+            (b"\xEF\xBB\xBF \n".to_vec(), Some("plangate::plan::empty")),
+        ];
+        for (i, (bytes, error)) in cases.into_iter().enumerate() {
+            let owned = decode_owned("p.json", bytes.clone());
+            let sliced = decode("p.json", &bytes);
+            match error {
+                None => {
+                    assert_eq!(
+                        owned.expect("owned").as_str(),
+                        &*sliced.expect("sliced"),
+                        "case {i}"
+                    );
+                }
+                Some(code) => {
+                    assert_eq!(owned.expect_err("owned").code, code, "case {i}");
+                    assert_eq!(sliced.expect_err("sliced").code, code, "case {i}");
+                }
+            }
+        }
     }
 
     #[test]
