@@ -11,6 +11,7 @@ use crate::config::{Config, Enforcement};
 use crate::context::{Context, ContextOptions};
 use crate::decision::{self, StageRule};
 use crate::diag::Diag;
+use crate::hcl::locate::SourceCache;
 use crate::input_shape::{InputShape, ShapeContext};
 use crate::ledger::Ledger;
 use crate::plan::digest;
@@ -44,6 +45,22 @@ pub struct CheckOptions {
     pub approved_digest: Option<String>,
     /// Draw a progress bar on stderr while plans are evaluated.
     pub progress: bool,
+    /// Where the `.tf` files behind the plans are (`--source`), for locations.
+    pub source: SourceDir,
+}
+
+/// The configuration directory whose `resource` blocks give changes and findings a
+/// file and line (`--source`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SourceDir {
+    /// Each plan file's own directory, when it holds `.tf` or `.tofu` files (none for
+    /// standard input).
+    #[default]
+    Auto,
+    /// This directory, for every plan.
+    Dir(PathBuf),
+    /// No locations.
+    Off,
 }
 
 impl Default for CheckOptions {
@@ -60,6 +77,7 @@ impl Default for CheckOptions {
             ledger: None,
             approved_digest: None,
             progress: false,
+            source: SourceDir::Auto,
         }
     }
 }
@@ -153,6 +171,21 @@ pub fn run(opts: &CheckOptions) -> Report {
     };
     let (sources, mut errors) = discover(&opts.paths);
     report.errors.append(&mut errors);
+    let mut source_dir = opts.source.clone();
+    if let SourceDir::Dir(d) = &source_dir {
+        if !d.is_dir() {
+            report.errors.push(
+                Diag::new(
+                    "plangate::cli::source_not_a_directory",
+                    format!("--source {}: not a directory", d.display()),
+                )
+                .file(d.display().to_string())
+                .help("pass the directory holding the configuration's .tf files (the root module)"),
+            );
+            source_dir = SourceDir::Off;
+        }
+    }
+    let source_cache = SourceCache::new();
     let prepared = match prepare(opts) {
         Ok(p) => p,
         Err(d) => {
@@ -167,7 +200,8 @@ pub fn run(opts: &CheckOptions) -> Report {
         sources
             .par_iter()
             .map(|src| {
-                let r = check_one(&prepared, src);
+                let mut r = check_one(&prepared, src);
+                attach_locations(&mut r, &source_dir, &source_cache, src);
                 if let Some(b) = &bar {
                     b.inc(1);
                 }
@@ -188,7 +222,43 @@ pub fn run(opts: &CheckOptions) -> Report {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    report.warnings = source_cache.take_warnings();
     report
+}
+
+/// Give the changes and findings of one plan the file and line of their `resource`
+/// blocks (`--source`; by default the plan's directory when it holds `.tf` files).
+fn attach_locations(
+    report: &mut PlanReport,
+    source: &SourceDir,
+    cache: &SourceCache,
+    src: &PlanSource,
+) {
+    if report.error.is_some() {
+        return;
+    }
+    let root = match (source, src) {
+        (SourceDir::Off, _) | (SourceDir::Auto, PlanSource::Stdin) => return,
+        (SourceDir::Dir(d), _) => d.clone(),
+        (SourceDir::Auto, PlanSource::File(p)) => {
+            let dir = p.parent().unwrap_or(Path::new("")).to_path_buf();
+            if !cache.has_config(&dir) {
+                return;
+            }
+            dir
+        }
+    };
+    // Instances of one block (`x[0]`, `x[1]`, ...) are looked up once.
+    let memo = std::cell::RefCell::new(std::collections::HashMap::new());
+    report.locate(|address| {
+        let config = crate::hcl::locate::config_address(address);
+        if let Some(found) = memo.borrow().get(&config) {
+            return Option::clone(found);
+        }
+        let found = cache.locate(&root, &config);
+        memo.borrow_mut().insert(config, found.clone());
+        found
+    });
 }
 
 fn progress_bar(len: usize) -> indicatif::ProgressBar {

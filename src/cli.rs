@@ -45,7 +45,8 @@ pub enum Command {
         plangate check -p policy/ -n terraform.aws plan.json\n  \
         plangate check -p policy/ --all-namespaces plans/   # every plan JSON under plans/\n  \
         tofu show -json plan.tfplan | plangate check -p policy/ -\n  \
-        plangate check -p legacy/ --rego-version v0 -o json plan.json")]
+        plangate check -p legacy/ --rego-version v0 -o json plan.json\n  \
+        plangate check --source infra/ -o sarif plan.json   # results at the .tf lines")]
     Check(CheckArgs),
     /// Run the `test_*` rules of a policy tree, like `opa test`.
     #[command(after_help = "Examples:\n  \
@@ -260,6 +261,17 @@ pub struct CheckArgs {
     /// directory), always, never.
     #[arg(long = "progress", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub progress: ColorChoice,
+
+    /// The configuration the plans were made from (its root module's directory): each
+    /// change, and each policy result that names a resource, gets the file and line of
+    /// its `resource`/`data` block, local module calls (`source = "./..."`) followed.
+    /// Default: each plan file's directory, when it holds .tf or .tofu files.
+    #[arg(long = "source", value_name = "DIR", conflicts_with = "no_source")]
+    pub source: Option<PathBuf>,
+
+    /// Do not look for the configuration (no file and line locations).
+    #[arg(long = "no-source")]
+    pub no_source: bool,
 }
 
 /// Where the plan is going, who approved it, and when.

@@ -114,6 +114,11 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool, color_to_fi
             // Only a terminal, and only when the wait is worth a bar: CI logs stay clean.
             ColorChoice::Auto => std::io::stderr().is_terminal() && paths_hint_many(&opts_paths),
         },
+        source: match (args.source, args.no_source) {
+            (_, true) => check::SourceDir::Off,
+            (Some(dir), false) => check::SourceDir::Dir(dir),
+            (None, false) => check::SourceDir::Auto,
+        },
     };
     // Under Atlantis the output is a PR comment unless a flag says otherwise.
     let format = args.format.unwrap_or(if atlantis.is_some() {
@@ -124,6 +129,9 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool, color_to_fi
     let report = check::run(&opts);
     for d in report.all_errors() {
         print_diag(d, color_err);
+    }
+    for w in &report.warnings {
+        let _ = writeln!(std::io::stderr(), "warning: {w}");
     }
     let verdict = report.verdict() as u8;
     let code = match &args.output {

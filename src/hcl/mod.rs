@@ -23,6 +23,7 @@
 //! [`TfFile::span_of`]) can be drawn at the exact block or attribute.
 
 mod convert;
+pub mod locate;
 
 use std::collections::HashMap;
 use std::ops::Range;

@@ -90,8 +90,19 @@ pub fn render(report: &Report) -> String {
                 Kind::Warning | Kind::Cap => "warning",
                 Kind::Exception => "notice",
             };
-            let file = issue.loc_file.unwrap_or(&plan.path).to_string();
-            let line = issue.loc_line.unwrap_or(1);
+            // `_loc`, else the resource block (`--source`; for several changes in one
+            // annotation, only when they share the file), else the plan.
+            let source = issue
+                .source_location()
+                .filter(|_| addresses.len() <= 1 || shared_file(plan, &addresses));
+            let (file, line, col) = match source {
+                Some(s) => (s.file.clone(), s.line as u64, Some(s.column)),
+                None => (
+                    issue.loc_file.unwrap_or(&plan.path).to_string(),
+                    issue.loc_line.unwrap_or(1),
+                    None,
+                ),
+            };
             let stage = issue.stage.map(|s| s.name()).unwrap_or("?");
             let title = match issue.kind {
                 Kind::Gate => format!("plangate: {} blocks", issue.rule),
@@ -119,17 +130,30 @@ pub fn render(report: &Report) -> String {
             } else {
                 issue.text()
             };
-            command(
-                &mut out,
-                name,
-                &[("file", file), ("line", line.to_string()), ("title", title)],
-                &message,
-            );
+            let mut props = vec![("file", file), ("line", line.to_string())];
+            if let Some(c) = col {
+                props.push(("col", c.to_string()));
+            }
+            props.push(("title", title));
+            command(&mut out, name, &props, &message);
         }
         let _ = writeln!(out, "::endgroup::");
     }
     let _ = writeln!(out, "{}", summary_line(report));
     out
+}
+
+/// Every change of a grouped annotation is located in the same file.
+fn shared_file(plan: &super::PlanReport, addresses: &[&str]) -> bool {
+    let file = |a: &str| {
+        plan.changes
+            .iter()
+            .find(|c| c.address == a)
+            .and_then(|c| c.location.as_ref())
+            .map(|l| l.file.as_str())
+    };
+    let first = addresses.first().and_then(|a| file(a));
+    first.is_some() && addresses.iter().all(|a| file(a) == first)
 }
 
 fn error_command(out: &mut String, d: &crate::Diag) {

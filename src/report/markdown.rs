@@ -794,6 +794,7 @@ mod tests {
             } else {
                 Vec::new()
             },
+            location: None,
         }
     }
 

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::decision::{Gate, PlanDecision, Reason};
 use crate::diag::{Diag, DiagJson};
+pub use crate::hcl::locate::SourceLocation;
 use crate::plan::{ActionClass, Plan, ReplaceOrder, Summary};
 use crate::policy::{Evaluation, ExceptionResult, RuleResult};
 use crate::redact::Redactor;
@@ -49,6 +50,9 @@ pub struct Report {
     pub errors: Vec<Diag>,
     /// `--require-stage`: plans below it fail the run.
     pub require_stage: Stage,
+    /// Problems that never change the outcome (a `.tf` file `--source` could not
+    /// parse): printed on stderr, not counted as errors.
+    pub warnings: Vec<Diag>,
 }
 
 impl Default for Report {
@@ -57,6 +61,7 @@ impl Default for Report {
             plans: Vec::new(),
             errors: Vec::new(),
             require_stage: Stage::PlanOnly,
+            warnings: Vec::new(),
         }
     }
 }
@@ -141,6 +146,9 @@ pub struct ChangeReport {
     pub stage: Stage,
     pub reasons: Vec<Reason>,
     pub gates: Vec<Gate>,
+    /// The `resource`/`data` block behind the address (`check --source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
 }
 
 /// A failure or warning, already redacted.
@@ -154,6 +162,9 @@ pub struct Finding {
     /// Where the finding points (`_loc` in the result object).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loc: Option<serde_json::Value>,
+    /// Without `_loc`: the block of the resource the finding names (`check --source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,6 +202,7 @@ impl PlanReport {
                 _ => serde_json::Map::new(),
             },
             loc: r.loc.map(|l| redactor.json(&l)),
+            location: None,
         };
         let exception = |e: ExceptionResult| ExceptionFinding {
             msg: redactor.string(&e.msg),
@@ -226,6 +238,7 @@ impl PlanReport {
                 stage: d.stage,
                 reasons: d.reasons.iter().map(reason).collect(),
                 gates: d.gates.iter().map(gate).collect(),
+                location: None,
             })
             .collect();
         let decision = PlanDecision {
@@ -254,6 +267,80 @@ impl PlanReport {
     }
 }
 
+impl PlanReport {
+    /// Attach source locations (`check --source`): every change gets the block of its
+    /// address; every failure and warning without a `_loc` gets the block of the
+    /// resource it names: metadata `address`, `resource_address` or `resource` (a
+    /// string, or an object with an `address`), else the longest change address its
+    /// message names as a whole word.
+    pub fn locate(&mut self, locate: impl Fn(&str) -> Option<SourceLocation>) {
+        for c in &mut self.changes {
+            c.location = locate(&c.address);
+        }
+        if self.failures.is_empty() && self.warnings.is_empty() {
+            return;
+        }
+        let located: std::collections::HashMap<&str, &SourceLocation> = self
+            .changes
+            .iter()
+            .filter_map(|c| c.location.as_ref().map(|l| (c.address.as_str(), l)))
+            .collect();
+        let patterns: Vec<&str> = located.keys().copied().collect();
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .ok();
+        let in_message = |msg: &str| -> Option<SourceLocation> {
+            let m = matcher.as_ref()?;
+            m.find_iter(msg)
+                .filter(|hit| names_address_at(msg, hit.start(), hit.end()))
+                .max_by_key(|hit| hit.end() - hit.start())
+                .and_then(|hit| located.get(&msg[hit.start()..hit.end()]))
+                .map(|l| (*l).clone())
+        };
+        let mut found = Vec::new();
+        for f in self.failures.iter().chain(&self.warnings) {
+            let has_loc = f
+                .loc
+                .as_ref()
+                .is_some_and(|l| l.get("file").is_some() || l.get("line").is_some());
+            if has_loc {
+                found.push(None);
+                continue;
+            }
+            let named = ["address", "resource_address", "resource"]
+                .iter()
+                .find_map(|k| match f.metadata.get(*k) {
+                    Some(serde_json::Value::String(s)) => Some(s.as_str()),
+                    Some(serde_json::Value::Object(o)) => {
+                        o.get("address").and_then(serde_json::Value::as_str)
+                    }
+                    _ => None,
+                });
+            let by_name =
+                named.and_then(|a| located.get(a).map(|l| (*l).clone()).or_else(|| locate(a)));
+            found.push(by_name.or_else(|| in_message(&f.msg)));
+        }
+        for (f, l) in self
+            .failures
+            .iter_mut()
+            .chain(self.warnings.iter_mut())
+            .zip(found)
+        {
+            f.location = l;
+        }
+    }
+}
+
+/// The text at `start..end` is a whole address: not part of a longer name or of a
+/// longer address (`module.x.` before it, a name character after it).
+fn names_address_at(text: &str, start: usize, end: usize) -> bool {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(|c| is_name(c) || c == '.') && !after.is_some_and(is_name)
+}
+
 /// Render a report in the chosen format.
 pub fn render(report: &Report, format: Format, color: bool) -> String {
     match format {
@@ -270,4 +357,111 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
 
 pub(crate) fn diag_json(d: &Diag) -> DiagJson {
     d.to_json()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn change(address: &str) -> ChangeReport {
+        ChangeReport {
+            address: address.to_string(),
+            actions: vec!["create".into()],
+            action: ActionClass::Create,
+            destructive: false,
+            replace_order: None,
+            action_reason: None,
+            deposed: None,
+            moved_from: None,
+            importing: false,
+            drifted: false,
+            eligible: Stage::PlanOnly,
+            stage: Stage::PlanOnly,
+            reasons: Vec::new(),
+            gates: Vec::new(),
+            location: None,
+        }
+    }
+
+    fn finding(msg: &str, metadata: serde_json::Value, loc: Option<serde_json::Value>) -> Finding {
+        Finding {
+            msg: msg.to_string(),
+            namespace: "main".into(),
+            rule: "deny".into(),
+            metadata: match metadata {
+                serde_json::Value::Object(m) => m,
+                _ => serde_json::Map::new(),
+            },
+            loc,
+            location: None,
+        }
+    }
+
+    /// A location whose line tells which address it was found for.
+    fn lookup(address: &str) -> Option<SourceLocation> {
+        let line = match crate::hcl::locate::config_address(address).as_str() {
+            "t.a" => 1,
+            "module.m.t.a" => 2,
+            "t.ab" => 3,
+            "data.t.d" => 4,
+            _ => return None,
+        };
+        Some(SourceLocation {
+            file: "main.tf".into(),
+            line,
+            column: 1,
+        })
+    }
+
+    #[test]
+    fn findings_take_the_block_of_the_resource_they_name() {
+        let mut plan = PlanReport {
+            changes: ["t.a", r#"module.m["k"].t.a"#, "t.ab", "t.gone"]
+                .into_iter()
+                .map(change)
+                .collect(),
+            ..PlanReport::default()
+        };
+        let cases: Vec<(Finding, Option<usize>)> = vec![
+            // The longest address the message names, as a whole word.
+            (
+                finding(r#"module.m["k"].t.a is open"#, json!({}), None),
+                Some(2),
+            ),
+            (finding("t.a is open", json!({}), None), Some(1)),
+            (finding("see t.ab.id", json!({}), None), Some(3)),
+            (
+                finding("x_t.a and t.abc name nothing", json!({}), None),
+                None,
+            ),
+            (finding("t.gone has no block", json!({}), None), None),
+            // Metadata first, any address the configuration has.
+            (finding("t.a", json!({"address": "t.ab"}), None), Some(3)),
+            (
+                finding("x", json!({"resource": {"address": "data.t.d"}}), None),
+                Some(4),
+            ),
+            (
+                finding("x", json!({"resource_address": "t.a"}), None),
+                Some(1),
+            ),
+            // `_loc` says where already.
+            (finding("t.a", json!({}), Some(json!({"line": 9}))), None),
+            (finding("", json!({}), None), None),
+        ];
+        plan.failures = cases.iter().map(|(f, _)| f.clone()).collect();
+        plan.warnings = vec![finding("t.a", json!({}), None)];
+        plan.locate(lookup);
+        let lines: Vec<Option<usize>> = plan
+            .changes
+            .iter()
+            .map(|c| c.location.as_ref().map(|l| l.line))
+            .collect();
+        assert_eq!(lines, [Some(1), Some(2), Some(3), None]);
+        for (f, (_, want)) in plan.failures.iter().zip(&cases) {
+            assert_eq!(f.location.as_ref().map(|l| l.line), *want, "{}", f.msg);
+        }
+        assert_eq!(plan.warnings[0].location.as_ref().map(|l| l.line), Some(1));
+    }
 }

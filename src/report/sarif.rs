@@ -2,8 +2,9 @@
 //!
 //! One rule per rule id: `<namespace>.<rule>` for policy failures, warnings and
 //! exceptions, the stage rule's id (`destructive`, `approval`, `window`, `main.cap`,
-//! ...) for gates and caps. Results point at the plan file, or at the file and line of
-//! a finding's `_loc`.
+//! ...) for gates and caps. Results point at the plan file, at the file and line of
+//! a finding's `_loc`, or (`check --source`) at the `resource` block of the change a
+//! result is about, with the plan as a related location.
 //!
 //! This module also holds [`issues`], the flat list of what a plan's report says
 //! (failures, gates, warnings, caps, exceptions) that the SARIF, JUnit and GitHub
@@ -14,7 +15,7 @@ use serde_json::{json, Map, Value};
 use crate::decision::Gate;
 use crate::stage::Stage;
 
-use super::{PlanReport, Report, Verdict};
+use super::{PlanReport, Report, SourceLocation, Verdict};
 
 /// What kind of statement an [`Issue`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,6 +49,9 @@ pub(super) struct Issue<'a> {
     /// `_loc` of a policy result: (file, line).
     pub loc_file: Option<&'a str>,
     pub loc_line: Option<u64>,
+    /// The `resource` block of the change it is about (`check --source`); `_loc`
+    /// takes precedence.
+    pub source: Option<&'a SourceLocation>,
     /// The namespace of a policy result.
     pub namespace: Option<&'a str>,
     /// The metadata of a policy result (already redacted).
@@ -65,6 +69,7 @@ impl Issue<'_> {
             unblock: None,
             loc_file: None,
             loc_line: None,
+            source: None,
             namespace: None,
             metadata: None,
         }
@@ -108,6 +113,17 @@ impl Issue<'_> {
     }
 }
 
+impl<'a> Issue<'a> {
+    /// The block to point at: the source location unless `_loc` says where.
+    pub fn source_location(&self) -> Option<&'a SourceLocation> {
+        if self.loc_file.is_some() || self.loc_line.is_some() {
+            None
+        } else {
+            self.source
+        }
+    }
+}
+
 /// Everything a plan's report says, in this order: failures, gates (the plan's,
 /// then each change's), warnings, caps (the plan's, then each change's),
 /// exceptions. A gate opened by a policy failure is folded into that failure (its
@@ -146,6 +162,7 @@ pub(super) fn issues(plan: &PlanReport) -> Vec<Issue<'_>> {
         issue.namespace = Some(&f.namespace);
         issue.metadata = Some(&f.metadata);
         set_loc(&mut issue, f.loc.as_ref());
+        issue.source = f.location.as_ref();
         out.push(issue);
     }
     // Gates of the whole plan.
@@ -163,6 +180,7 @@ pub(super) fn issues(plan: &PlanReport) -> Vec<Issue<'_>> {
         for g in c.gates.iter().filter(|g| !plan_wide_gate(g)) {
             let mut issue = Issue::new(Kind::Gate, g.rule.clone(), &g.reason);
             issue.address = Some(&c.address);
+            issue.source = c.location.as_ref();
             issue.stage = Some(Stage::Blocked);
             issue.unblock = g.unblock.as_deref();
             out.push(issue);
@@ -173,6 +191,7 @@ pub(super) fn issues(plan: &PlanReport) -> Vec<Issue<'_>> {
         issue.namespace = Some(&w.namespace);
         issue.metadata = Some(&w.metadata);
         set_loc(&mut issue, w.loc.as_ref());
+        issue.source = w.location.as_ref();
         out.push(issue);
     }
     let is_cap = |rule: &str, stage: Stage| {
@@ -218,6 +237,7 @@ pub(super) fn issues(plan: &PlanReport) -> Vec<Issue<'_>> {
                 &r.message,
             );
             issue.address = Some(&c.address);
+            issue.source = c.location.as_ref();
             issue.stage = Some(r.stage);
             out.push(issue);
         }
@@ -329,12 +349,25 @@ pub fn render(report: &Report) -> String {
                 }
             };
             let mut physical = Map::new();
-            physical.insert(
-                "artifactLocation".into(),
-                json!({"uri": uri(issue.loc_file.unwrap_or(&plan.path))}),
-            );
-            if let Some(line) = issue.loc_line {
-                physical.insert("region".into(), json!({"startLine": line}));
+            let source = issue.source_location();
+            match source {
+                // The resource block; the plan is a related location.
+                Some(s) => {
+                    physical.insert("artifactLocation".into(), json!({"uri": uri(&s.file)}));
+                    physical.insert(
+                        "region".into(),
+                        json!({"startLine": s.line, "startColumn": s.column}),
+                    );
+                }
+                None => {
+                    physical.insert(
+                        "artifactLocation".into(),
+                        json!({"uri": uri(issue.loc_file.unwrap_or(&plan.path))}),
+                    );
+                    if let Some(line) = issue.loc_line {
+                        physical.insert("region".into(), json!({"startLine": line}));
+                    }
+                }
             }
             let mut location = Map::new();
             location.insert("physicalLocation".into(), Value::Object(physical));
@@ -369,7 +402,7 @@ pub fn render(report: &Report) -> String {
                 issue.address.unwrap_or(""),
                 issue.message
             );
-            results.push(json!({
+            let mut result = json!({
                 "ruleId": issue.rule,
                 "partialFingerprints": {"plangateIssue/v1": fingerprint(&identity)},
                 "ruleIndex": index,
@@ -377,7 +410,15 @@ pub fn render(report: &Report) -> String {
                 "message": {"text": issue.text()},
                 "locations": [Value::Object(location)],
                 "properties": Value::Object(props),
-            }));
+            });
+            if source.is_some() {
+                result["relatedLocations"] = json!([{
+                    "id": 0,
+                    "physicalLocation": {"artifactLocation": {"uri": uri(&plan.path)}},
+                    "message": {"text": "the plan"},
+                }]);
+            }
+            results.push(result);
         }
     }
     let notifications: Vec<Value> = report
@@ -433,6 +474,8 @@ pub fn render(report: &Report) -> String {
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
+            // Columns count characters (Unicode code points), as everywhere in plangate.
+            "columnKind": "unicodeCodePoints",
         }],
     });
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::plan::{ActionClass, ReplaceOrder};
 use crate::stage::Stage;
 
-use super::{ChangeReport, Report, Verdict};
+use super::{ChangeReport, Report, SourceLocation, Verdict};
 
 struct Style {
     color: bool,
@@ -148,7 +148,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 describe(c)
             );
             let line = if c.destructive { st.red(&line) } else { line };
-            let _ = writeln!(out, "    {line}");
+            let _ = writeln!(out, "    {line}{}", at(&st, c.location.as_ref()));
             // The binding reason: the lowest stage that is specific to this change
             // (plan-wide reasons and gates are listed once, below).
             let plan_wide = |r: &crate::decision::Reason| {
@@ -197,21 +197,23 @@ pub fn render(report: &Report, color: bool) -> String {
         for f in &plan.failures {
             let _ = writeln!(
                 out,
-                "  {}  {}.{}  {}",
+                "  {}  {}.{}  {}{}",
                 st.red("FAIL"),
                 f.namespace,
                 f.rule,
-                f.msg
+                f.msg,
+                at(&st, f.location.as_ref())
             );
         }
         for w in &plan.warnings {
             let _ = writeln!(
                 out,
-                "  {}  {}.{}  {}",
+                "  {}  {}.{}  {}{}",
                 st.yellow("WARN"),
                 w.namespace,
                 w.rule,
-                w.msg
+                w.msg,
+                at(&st, w.location.as_ref())
             );
         }
         for e in &plan.exceptions {
@@ -257,6 +259,14 @@ pub fn render(report: &Report, color: bool) -> String {
         }
     );
     out
+}
+
+/// `  main.tf:12` after a change or finding with a source location (`--source`).
+fn at(st: &Style, location: Option<&SourceLocation>) -> String {
+    match location {
+        Some(l) => format!("  {}", st.dim(&l.to_string())),
+        None => String::new(),
+    }
 }
 
 fn plural(n: usize) -> &'static str {
