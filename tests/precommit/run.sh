@@ -29,6 +29,11 @@ export GIT_CONFIG_NOSYSTEM=1
 # target dir shares the compiled dependencies between them. Point
 # PLANGATE_PRECOMMIT_TARGET_DIR at a persistent directory to share them across runs.
 export CARGO_TARGET_DIR="${PLANGATE_PRECOMMIT_TARGET_DIR:-$WORK/cargo-target}"
+# The hook's speed is not under test: build it unoptimised, which takes a fraction
+# of a release build (pre-commit runs `cargo install`, whose profile is release).
+export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-0}"
+export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-256}"
 
 echo "== installing pre-commit from PyPI"
 python3 -m venv "$WORK/venv"
