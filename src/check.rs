@@ -293,9 +293,13 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
     let (env_name, env) = prepared
         .context
         .environment(&prepared.config, &plan.meta.path)?;
+    let (plan_digest, changeset) = rayon::join(
+        || digest::plan_digest(plan),
+        || digest::changeset_digest(plan),
+    );
     let digests = Digests {
-        plan: digest::plan_digest(plan),
-        changeset: digest::changeset_digest(plan),
+        plan: plan_digest,
+        changeset,
     };
     let mut context = prepared.context.to_json(env_name, env, &plan.meta.path);
     // Approvals bound to another plan's digest do not carry over to this one.

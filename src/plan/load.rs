@@ -240,7 +240,12 @@ fn parse_str(name: &str, text: &str) -> Result<Plan, Diag> {
 fn parse_parts(name: &str, text: &str) -> Result<(regorus::Value, RawPlan), Diag> {
     // regorus' own parser interns object keys: a plan repeats the same few dozen
     // keys millions of times, so this roughly halves the memory of the input.
-    let input = match regorus::Value::from_json_str(text) {
+    // The typed view is parsed at the same time: on a large plan, one per core.
+    let (input, raw) = rayon::join(
+        || regorus::Value::from_json_str(text),
+        || serde_json::from_str::<RawPlan>(text),
+    );
+    let input = match input {
         Ok(v) => v,
         Err(err) => {
             // Only on the error path: serde_json says where the JSON broke.
@@ -256,7 +261,7 @@ fn parse_parts(name: &str, text: &str) -> Result<(regorus::Value, RawPlan), Diag
         }
     };
     check_is_plan(name, text, &input)?;
-    let raw: RawPlan = serde_json::from_str(text).map_err(|e| {
+    let raw = raw.map_err(|e| {
         let offset = json_offset(text, &e);
         Diag::new(
             "plangate::plan::invalid",

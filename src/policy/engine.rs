@@ -406,6 +406,8 @@ impl PolicyEngine {
                 {
                     return Err(timeout_diag(BATCH_PACKAGE, total));
                 }
+                // The rules are asked again one by one: drop what they printed.
+                let _ = engine.take_prints();
                 return Ok(None);
             }
         };
