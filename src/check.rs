@@ -485,6 +485,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PlanSource>, Vec<Diag>) {
             continue;
         }
         let before = sources.len();
+        let mut candidates = Vec::new();
         for entry in WalkDir::new(p)
             .sort_by_file_name()
             .into_iter()
@@ -492,16 +493,23 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PlanSource>, Vec<Diag>) {
         {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
-                    let path = e.path();
-                    if path.extension().and_then(|x| x.to_str()) == Some("json") && sniff_plan(path)
-                    {
-                        sources.push(PlanSource::File(path.to_path_buf()));
+                    if e.path().extension().and_then(|x| x.to_str()) == Some("json") {
+                        candidates.push(e.into_path());
                     }
                 }
                 Ok(_) => {}
                 Err(e) => errors.push(crate::policy::source::walk_error(e)),
             }
         }
+        // Reading the head of every file is I/O: in parallel, keeping walk order.
+        let is_plan: Vec<bool> = candidates.par_iter().map(|c| sniff_plan(c)).collect();
+        sources.extend(
+            candidates
+                .into_iter()
+                .zip(is_plan)
+                .filter(|(_, plan)| *plan)
+                .map(|(c, _)| PlanSource::File(c)),
+        );
         if sources.len() == before {
             errors.push(
                 Diag::new(

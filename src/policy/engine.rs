@@ -164,6 +164,17 @@ pub struct PolicyEngine {
     /// The rule paths the generated batch package reads, in `r_<i>` order; empty
     /// when evaluation goes rule by rule.
     batch: Arc<Vec<String>>,
+    /// Names `base` for the per-thread clones in [`ENGINES`]; clones of this
+    /// value share it, as they share `base`.
+    id: usize,
+}
+
+static NEXT_ENGINE_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    /// Per thread, clones of the prepared engines evaluated on it, by id.
+    static ENGINES: std::cell::RefCell<Vec<(usize, regorus::Engine)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl PolicyEngine {
@@ -279,8 +290,21 @@ impl PolicyEngine {
         }
         let namespaces = discover_namespaces(&mut engine, &files, opts)?;
         // Prepare once (analysis, scheduling) so clones start ready and compile-time
-        // errors surface here, with a location, rather than on the first plan.
+        // errors surface here, with a location, rather than on the first plan. With
+        // the batch package when it compiles (the usual case: one preparation),
+        // else without it.
         engine.set_input(Value::new_object());
+        if let Some((batched, paths)) = with_batch(&engine, &namespaces) {
+            return Ok(PolicyEngine {
+                base: batched,
+                timeout: opts.timeout,
+                namespaces,
+                sources: Arc::new(sources),
+                files: Arc::new(files),
+                batch: Arc::new(paths),
+                id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            });
+        }
         engine.eval_query("true".to_string(), false).map_err(|e| {
             rego_error::to_diag(
                 "plangate::policy::compile_error",
@@ -290,17 +314,14 @@ impl PolicyEngine {
                 "fix the rule at the position shown",
             )
         })?;
-        let (base, batch) = match with_batch(&engine, &namespaces) {
-            Some((batched, paths)) => (batched, paths),
-            None => (engine, Vec::new()),
-        };
         Ok(PolicyEngine {
-            base,
+            base: engine,
             timeout: opts.timeout,
             namespaces,
             sources: Arc::new(sources),
             files: Arc::new(files),
-            batch: Arc::new(batch),
+            batch: Arc::new(Vec::new()),
+            id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -335,21 +356,51 @@ impl PolicyEngine {
         data: Value,
         extra_rules: &[&str],
     ) -> Result<Evaluation, Diag> {
-        // A clone of the prepared engine: `data` is never touched per plan (that
-        // would re-analyse every module); the plan's documents come through
-        // plan_data's thread-local instead.
-        let mut engine = self.base.clone();
+        // A clone of the prepared engine, one per thread and reused from plan to
+        // plan: cloning per plan costs time, and on several threads the clones'
+        // shared reference counts bounce between cores. `data` is never touched per
+        // plan (that would re-analyse every module); the plan's documents come
+        // through plan_data's thread-local instead.
+        let mut engine = ENGINES
+            .with(|cache| {
+                let mut cache = cache.borrow_mut();
+                let at = cache.iter().position(|(id, _)| *id == self.id)?;
+                Some(cache.swap_remove(at).1)
+            })
+            .unwrap_or_else(|| self.base.clone());
+        let out = self.evaluate_with(&mut engine, input, data, extra_rules);
+        // An engine that failed (a timeout, an error) is not reused.
+        if out.is_ok() {
+            ENGINES.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                if cache.len() >= 4 {
+                    cache.remove(0);
+                }
+                cache.push((self.id, engine));
+            });
+        }
+        out
+    }
+
+    fn evaluate_with(
+        &self,
+        engine: &mut regorus::Engine,
+        input: &Value,
+        data: Value,
+        extra_rules: &[&str],
+    ) -> Result<Evaluation, Diag> {
+        let engine = &mut *engine;
         let _guard = super::plan_data::PlanDataGuard::set(data);
         engine.set_input(input.clone());
         let mut out = Evaluation::default();
         let deadline = self.timeout.map(|t| (Instant::now() + t, t));
-        let batch = self.eval_batch(&mut engine, deadline)?;
+        let batch = self.eval_batch(engine, deadline)?;
         for ns in &self.namespaces {
             let values = batch.as_ref().filter(|_| batchable(ns));
-            self.eval_namespace(&mut engine, ns, &mut out, deadline, values)?;
+            self.eval_namespace(engine, ns, &mut out, deadline, values)?;
         }
         for path in extra_rules {
-            let v = self.eval(&mut engine, path, deadline)?;
+            let v = self.eval(engine, path, deadline)?;
             if v != Value::Undefined {
                 out.extra.insert(path.to_string(), v);
             }
