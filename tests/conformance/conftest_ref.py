@@ -3,7 +3,7 @@
 
     python3 tests/conformance/conftest_ref.py --policy DIR [--policy DIR ...]
         [--namespace NS ... | --all-namespaces] [--data FILE_OR_DIR ...]
-        [--rego-version v0|v1] [--successes] PLAN.json [PLAN.json ...]
+        [--rego-version v0|v1] [--successes] [--documents DOCS.json] PLAN.json [PLAN.json ...]
 
 Prints a JSON array, one entry per (file, namespace), sorted by filename then
 namespace; inside an entry failures/warnings/exceptions are sorted by their
@@ -44,6 +44,9 @@ What is emulated from conftest's policy/engine.go + output/result.go:
         ignored; a result whose msg is "" counts as a success;
   * input: the plan parsed like Go's encoding/json into float64 numbers and
     round-tripped to OPA (so 1.0 -> 1, 1e21 -> 1e+21);
+  * .tf files (--documents): checked on the document hcl2json gives for them,
+    which conftest's hcl2 parser is (parser/hcl2: convert.Bytes, then
+    json.Unmarshal), so they get the same float64 round trip;
   * data.conftest.file = {"name": basename(abs path), "dir": dirname(abs path)};
   * data files (--data): .json/.yaml/.yml files, a file at the data root, files
     inside a directory under their relative directory path.
@@ -504,12 +507,17 @@ def new_result(obj, query):
 
 
 def run(policy, namespaces, all_namespaces, data, rego_version, files, with_successes=False,
-        slow_path=False):
+        slow_path=False, documents=None):
     """Returns (exit_code, json_value).
 
     slow_path=True is a verification mode: a fresh engine per file with
     data.conftest.file stored as real data and the plan passed as the input
     itself (instead of the `with` modifiers); results must be identical.
+
+    documents: {path: parsed document} for files that are not JSON, such as
+    .tf files as conftest's hcl2 parser (hcl2json) gives them; such a file is
+    checked on that document (round-tripped through JSON like conftest's
+    json.Unmarshal of hcl2json's output), data.conftest.file still names it.
     """
     try:
         engine = Engine(policy, data or [], rego_version)
@@ -525,8 +533,12 @@ def run(policy, namespaces, all_namespaces, data, rego_version, files, with_succ
         fileinfo = {"name": os.path.basename(absp), "dir": os.path.dirname(absp)}
         parse_error = None
         try:
-            with open(path, "rb") as fh:
-                config = parse_plan_like_go(fh.read())
+            if documents is not None and path in documents:
+                raw = json.dumps(documents[path], ensure_ascii=False).encode("utf-8")
+            else:
+                with open(path, "rb") as fh:
+                    raw = fh.read()
+            config = parse_plan_like_go(raw)
         except (OSError, ValueError) as e:
             parse_error = f"unmarshal json: {e}"
         for ns in nss:
@@ -569,10 +581,18 @@ def main(argv=None):
     ap.add_argument("--successes", action="store_true", help="also report conftest's success count")
     ap.add_argument("--slow-path", action="store_true",
                     help="verification mode: no `with` modifiers, one engine per file")
+    ap.add_argument("--documents", metavar="FILE.json",
+                    help="a JSON object {path: document}: files named in it are checked on "
+                         "that document instead of being read as JSON (e.g. "
+                         "fixtures/tf/hcl2json-goldens.json for .tf files)")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args(argv)
+    documents = None
+    if a.documents:
+        with open(a.documents, encoding="utf-8") as fh:
+            documents = json.load(fh)
     code, value = run(a.policy, a.namespace, a.all_namespaces, a.data, a.rego_version,
-                      a.files, a.successes, a.slow_path)
+                      a.files, a.successes, a.slow_path, documents)
     print(dumps(value, indent=2))
     return code
 

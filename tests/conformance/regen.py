@@ -9,6 +9,11 @@ Runs conftest_ref.py's engine in-process for every case of cases.json over the
 plans matching --plans (default fixtures/plans/shared/*.json, relative to the
 repository root, which is also the working directory used so that the
 "filename" fields are those relative paths). Needs install_opa.sh first.
+
+Then every case of hcl_cases.json (`conftest test` on .tf files): the .tf
+files under each case's "inputs" are checked on the documents a real build of
+hcl2json (conftest's hcl2 parser) gave for them, fixtures/tf/hcl2json-goldens.json
+(regenerate that with fixtures/tf/hcl2json-goldens.sh after changing a .tf file).
 """
 
 import argparse
@@ -25,6 +30,28 @@ sys.path.insert(0, HERE)
 import conftest_ref  # noqa: E402
 
 
+HCL2JSON_GOLDENS = "fixtures/tf/hcl2json-goldens.json"
+# Terraform files conftest gives its hcl2 parser (.tofu is left out: plangate lint
+# takes it, conftest's extension list is not known to).
+TF_EXTENSIONS = (".tf", ".tfvars")
+
+
+def tf_files(inputs):
+    """The .tf/.tfvars files under `inputs` (files or directories), sorted, as
+    conftest's directory walk finds them (hidden directories skipped)."""
+    out = []
+    for p in inputs:
+        if os.path.isfile(p):
+            out.append(p)
+            continue
+        if not os.path.isdir(p):
+            sys.exit(f"input {p} does not exist")
+        for root, dirs, files in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(TF_EXTENSIONS))
+    return sorted(set(out))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
@@ -37,21 +64,35 @@ def main():
     os.chdir(ROOT)
     with open(os.path.join(HERE, "cases.json")) as fh:
         cases = json.load(fh)
-    names = {c["name"] for c in cases}
+    with open(os.path.join(HERE, "hcl_cases.json")) as fh:
+        hcl_cases = json.load(fh)
+    names = {c["name"] for c in cases + hcl_cases}
+    if len(names) != len(cases) + len(hcl_cases):
+        sys.exit("case names are not unique across cases.json and hcl_cases.json")
     for n in a.cases:
         if n not in names:
             sys.exit(f"unknown case {n}")
     plans = sorted(glob.glob(a.plans))
     if not plans:
         sys.exit(f"no plans match {a.plans}")
+    with open(HCL2JSON_GOLDENS) as fh:
+        documents = json.load(fh)
     stale = []
-    for c in cases:
+    for c in cases + hcl_cases:
         if a.cases and c["name"] not in a.cases:
             continue
         t0 = time.time()
+        files = plans
+        if "inputs" in c:
+            files = tf_files(c["inputs"])
+            missing = [f for f in files if f not in documents]
+            if missing or not files:
+                sys.exit(f"{c['name']}: no hcl2json document for {missing or c['inputs']} in "
+                         f"{HCL2JSON_GOLDENS}; run bash fixtures/tf/hcl2json-goldens.sh")
         code, value = conftest_ref.run(
             c["policy"], c.get("namespaces"), c.get("all", False), c.get("data") or [],
-            c.get("rego_version", "v1"), plans, slow_path=a.slow_path)
+            c.get("rego_version", "v1"), files, slow_path=a.slow_path,
+            documents=documents if "inputs" in c else None)
         text = conftest_ref.dumps(value, indent=2) + "\n"
         if bool(c.get("load_error")) != (code == 2):
             print(f"{c['name']}: load_error={c.get('load_error', False)} but exit code {code}: "

@@ -133,6 +133,26 @@ class Semantics(unittest.TestCase):
             'warn contains data.conftest.file.name if true\n', {})
         self.assertEqual(out[0]["warnings"][0]["msg"], "plan.json")
 
+    def test_documents_for_tf_files(self):
+        # A .tf file is checked on the given (hcl2json) document, never read; its
+        # numbers take the float64 round trip; data.conftest.file names the .tf file.
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "p"))
+            with open(os.path.join(d, "p", "x.rego"), "w") as fh:
+                fh.write('package main\nimport rego.v1\n'
+                         'deny contains sprintf("%s %v %v", [data.conftest.file.name, name, n]) if {\n'
+                         '  some name\n  some r in input.resource.aws_alb_listener[name]\n'
+                         '  n := r.port\n}\n')
+            tf = os.path.join(d, "main.tf")  # does not exist
+            docs = {tf: {"resource": {"aws_alb_listener": {"a": [{"port": 12345678901234567890}]}}}}
+            code, out = cr.run([os.path.join(d, "p")], None, False, [], "v1", [tf],
+                               documents=docs)
+        self.assertEqual(code, 0)
+        self.assertEqual(out[0]["filename"], tf)
+        self.assertEqual([f["msg"] for f in out[0]["failures"]],
+                         ["main.tf a 12345678901234567000"])
+
 
 if __name__ == "__main__":
     unittest.main()
