@@ -161,12 +161,27 @@ def renamed_address(address, suffix):
     return address[: m.start(2)] + m.group(2) + suffix + m.group(3)
 
 
+def fresh_values(obj, suffix):
+    """A deep copy whose ids (UUIDs) and instance key strings are new for this copy:
+    the same for one resource in every section (prior_state, the change,
+    planned_values), different from the other copies, as in a plan of that many
+    distinct resources. Without it the copies would be equal values, which
+    plangate's parser shares (src/plan/json.rs), flattering the benchmark."""
+    text = json.dumps(obj)
+    text = UUID_RE.sub(
+        lambda m: '"' + str(uuid.uuid5(uuid.NAMESPACE_OID, m.group(0) + suffix)) + '"', text)
+    index = obj.get("index")
+    if isinstance(index, str) and index:
+        text = text.replace(index, index + suffix)
+    return json.loads(text)
+
+
 def renamed(obj, suffix):
-    o = copy.deepcopy(obj)
+    o = fresh_values(obj, suffix)
     if "address" in o:
         o["address"] = renamed_address(o["address"], suffix)
     if "name" in o:
-        o["name"] = o["name"] + suffix
+        o["name"] = obj["name"] + suffix
     if o.get("previous_address"):
         o["previous_address"] = renamed_address(o["previous_address"], suffix)
     return o

@@ -132,7 +132,7 @@ if [[ ! -f "$DATA/plan-50k.json" ]]; then
   else
     log "scaling plan-5k.json to 50,000 resource changes"
     "$PY" "$BENCH/inputs.py" scale "$DATA/plan-5k.json" "$DATA/plan-50k.json" --to 50000
-    describe "$DATA/plan-50k.json" "plan-5k.json scaled to 50000 by inputs.py scale (its resource changes repeated 10x with fresh addresses)"
+    describe "$DATA/plan-50k.json" "plan-5k.json scaled to 50000 by inputs.py scale (its resource changes repeated 10x with fresh addresses, ids and instance keys)"
   fi
 fi
 

@@ -186,7 +186,7 @@ pub fn run(opts: &CheckOptions) -> Report {
         }
     }
     let source_cache = SourceCache::new();
-    let prepared = match prepare(opts) {
+    let prepared = match crate::timings::phase("prepare", || prepare(opts)) {
         Ok(p) => p,
         Err(d) => {
             report.errors.push(d);
@@ -293,10 +293,19 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
     let (env_name, env) = prepared
         .context
         .environment(&prepared.config, &plan.meta.path)?;
-    let (plan_digest, changeset) = rayon::join(
-        || digest::plan_digest(plan),
-        || digest::changeset_digest(plan),
-    );
+    // The view of the plan policies read does not depend on the digests: both are
+    // built at once.
+    let ((plan_digest, changeset), view) = crate::timings::phase("digests and view", || {
+        rayon::join(
+            || {
+                rayon::join(
+                    || digest::plan_digest(plan),
+                    || digest::changeset_digest(plan),
+                )
+            },
+            || plan.view(),
+        )
+    });
     let digests = Digests {
         plan: plan_digest,
         changeset,
@@ -312,7 +321,9 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
         context["approvals_void"] = true.into();
     }
     let ledger = ledger_view(&prepared.ledger, env_name, env.promote_from.as_deref());
-    let data = policy_data(plan, &prepared.config, context, &digests, ledger);
+    let data = crate::timings::phase("policy data", || {
+        policy_data(plan, view, &prepared.config, context, &digests, ledger)
+    });
     let input = prepared.input_shape.wrap(
         plan,
         &ShapeContext {
@@ -320,13 +331,13 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
             environment: env_name,
         },
     );
-    let mut eval = prepared
-        .engine
-        .evaluate(&input, data, &[])
-        .map_err(|d| match d.file {
-            Some(_) => d,
-            None => d.file(plan.meta.path.clone()),
-        })?;
+    let mut eval =
+        crate::timings::phase("policies", || prepared.engine.evaluate(&input, data, &[])).map_err(
+            |d| match d.file {
+                Some(_) => d,
+                None => d.file(plan.meta.path.clone()),
+            },
+        )?;
     // Failures become gates by their policy set's enforcement level.
     let mut gates = std::mem::take(&mut eval.gates);
     let mut advisory = Vec::new();
@@ -354,8 +365,10 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
             loc: None,
         });
     }
-    let decision = decision::decide(env_name, env.stage, &plan.changes, &eval.caps, &gates);
-    let mut report = PlanReport::new(plan, eval, decision);
+    let decision = crate::timings::phase("decide", || {
+        decision::decide(env_name, env.stage, &plan.changes, &eval.caps, &gates)
+    });
+    let mut report = crate::timings::phase("report", || PlanReport::new(plan, eval, decision));
     report.digest = Some(digests.plan);
     report.changeset_digest = Some(digests.changeset);
     Ok(report)
@@ -431,6 +444,7 @@ fn failure_gate(prepared: &Prepared, f: &RuleResult) -> Option<StageRule> {
 /// the context) and `data.conftest.file`, as conftest injects it.
 pub fn policy_data(
     plan: &Plan,
+    mut view: regorus::Value,
     config: &Config,
     context: serde_json::Value,
     digests: &Digests,
@@ -446,21 +460,21 @@ pub fn policy_data(
         .ok()
         .and_then(|p| p.parent().map(|d| d.display().to_string()))
         .unwrap_or_default();
-    let mut view = plan.view();
-    if let serde_json::Value::Object(m) = &mut view {
-        m.insert("config".into(), config.to_json());
-        m.insert("context".into(), context);
-        m.insert("ledger".into(), ledger);
-        if let Some(serde_json::Value::Object(p)) = m.get_mut("plan") {
-            p.insert("digest".into(), digests.plan.clone().into());
-            p.insert("changeset_digest".into(), digests.changeset.clone().into());
+    let value = |v: serde_json::Value| regorus::Value::from(v);
+    if let Ok(m) = view.as_object_mut() {
+        m.insert("config".into(), value(config.to_json()));
+        m.insert("context".into(), value(context));
+        m.insert("ledger".into(), value(ledger));
+        if let Some(Ok(p)) = m.get_mut(&"plan".into()).map(|p| p.as_object_mut()) {
+            p.insert("digest".into(), digests.plan.as_str().into());
+            p.insert("changeset_digest".into(), digests.changeset.as_str().into());
         }
     }
-    let json = serde_json::json!({
-        "plangate": view,
-        "conftest": {"file": {"name": name, "dir": dir}},
-    });
-    regorus::Value::from(json)
+    let conftest = serde_json::json!({"file": {"name": name, "dir": dir}});
+    let mut data = std::collections::BTreeMap::new();
+    data.insert("plangate".into(), view);
+    data.insert("conftest".into(), value(conftest));
+    regorus::Value::from(data)
 }
 
 /// Turn the path arguments into plan sources. Directories are walked (skipping

@@ -295,8 +295,6 @@ mod tests {
                 action_reason: None,
                 change: RawChange {
                     actions: actions.iter().map(|s| s.to_string()).collect(),
-                    before_sensitive: None,
-                    after_sensitive: None,
                     replace_paths: None,
                     importing: None,
                 },

@@ -32,5 +32,6 @@ pub mod promote;
 pub mod redact;
 pub mod report;
 pub mod stage;
+pub mod timings;
 
 pub use diag::Diag;

@@ -126,7 +126,7 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool, color_to_fi
     } else {
         Format::Text
     });
-    let report = check::run(&opts);
+    let report = plangate::timings::phase("check", || check::run(&opts));
     for d in report.all_errors() {
         print_diag(d, color_err);
     }
@@ -140,7 +140,9 @@ fn run_check(args: cli::CheckArgs, color_out: bool, color_err: bool, color_to_fi
             write_output(path, &text, color_err)
         }
         None => {
-            emit(&report::render(&report, format, color_out));
+            let text =
+                plangate::timings::phase("render", || report::render(&report, format, color_out));
+            emit(&text);
             0
         }
     };

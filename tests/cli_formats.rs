@@ -1174,3 +1174,57 @@ fn no_format_leaks_a_sensitive_value() {
         assert!(!summary.contains(s), "{s} leaked into the step summary");
     }
 }
+
+/// A plan over a megabyte is parsed on several threads (src/plan/parallel.rs): its
+/// secrets must be found the same way.
+#[test]
+fn a_large_plan_leaks_no_sensitive_value_either() {
+    let text = std::fs::read_to_string(plan("sensitive.json")).unwrap();
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    let changes = doc["resource_changes"].as_array().unwrap().clone();
+    let mut many = Vec::new();
+    // Secrets of their own in the copies, which no original contains: only their
+    // change masks mark them (the originals are also in planned_values).
+    for k in 0..600 {
+        for c in &changes {
+            let mut copy = serde_json::to_string(c).unwrap();
+            for s in SECRETS {
+                copy = copy.replace(s, &format!("{}-{k}", s.to_lowercase()));
+            }
+            let mut c: Value = serde_json::from_str(&copy).unwrap();
+            let address = format!("{}_{k}", c["address"].as_str().unwrap());
+            c["address"] = address.into();
+            many.push(c);
+        }
+    }
+    let count = many.len();
+    doc["resource_changes"] = Value::Array(many);
+    let dir = tempdir();
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, serde_json::to_string(&doc).unwrap()).unwrap();
+    assert!(
+        std::fs::metadata(&big).unwrap().len() > 1 << 20,
+        "not large enough"
+    );
+    for format in ["json", "text", "markdown"] {
+        let r = Run::from_output(
+            plangate()
+                .args(["check", "-o", format, "-p", &policy("leak")])
+                .arg(&big)
+                .output()
+                .unwrap(),
+        );
+        r.assert_code(1);
+        let all = r.all();
+        for s in SECRETS {
+            assert!(!all.contains(s), "{format}: {s} leaked");
+            let copy = format!("{}-599", s.to_lowercase());
+            assert!(!all.contains(&copy), "{format}: {copy} leaked");
+        }
+        if format == "json" {
+            let report: Value = serde_json::from_str(&r.stdout).unwrap();
+            let plan = &report["plans"][0];
+            assert_eq!(plan["changes"].as_array().map(Vec::len), Some(count));
+        }
+    }
+}

@@ -55,7 +55,7 @@ pub fn load_with_limit(source: &PlanSource, max_bytes: u64) -> Result<Plan, Diag
                     return Err(too_big(format!("{} bytes", meta.len())));
                 }
             }
-            read_file(path, &name)?
+            crate::timings::phase("read", || read_file(path, &name))?
         }
         PlanSource::Stdin => {
             let mut buf = Vec::new();
@@ -74,11 +74,13 @@ pub fn load_with_limit(source: &PlanSource, max_bytes: u64) -> Result<Plan, Diag
         }
     };
     let text = decode_owned(&name, bytes)?;
-    let (input, raw) = parse_parts(&name, &text)?;
+    let (input, raw) = crate::timings::phase("parse", || parse_parts(&name, &text))?;
     // The text can go before the plan model is built: a large plan's peak memory
     // is its value, not value and text.
     drop(text);
-    Ok(Plan::new(name, input, raw))
+    Ok(crate::timings::phase("plan model", || {
+        Plan::new(name, input, raw)
+    }))
 }
 
 fn read_file(path: &Path, name: &str) -> Result<Vec<u8>, Diag> {
@@ -238,11 +240,17 @@ fn parse_str(name: &str, text: &str) -> Result<Plan, Diag> {
 /// The policy input and the typed view of plan text; the text is only copied (for
 /// a snippet) when there is an error.
 fn parse_parts(name: &str, text: &str) -> Result<(regorus::Value, RawPlan), Diag> {
+    if text.len() >= super::parallel::MIN_PARALLEL {
+        if let Some((input, raw)) = super::parallel::parse(text) {
+            check_is_plan(name, text, &input)?;
+            return Ok((input, raw));
+        }
+    }
     // regorus' own parser interns object keys: a plan repeats the same few dozen
     // keys millions of times, so this roughly halves the memory of the input.
     // The typed view is parsed at the same time: on a large plan, one per core.
     let (input, raw) = rayon::join(
-        || regorus::Value::from_json_str(text),
+        || super::json::from_str(text),
         || serde_json::from_str::<RawPlan>(text),
     );
     let input = match input {

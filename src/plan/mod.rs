@@ -2,11 +2,15 @@
 //! exactly as written, plus a typed, normalized view computed in Rust.
 
 pub mod digest;
+mod json;
 mod load;
 pub mod model;
+mod parallel;
 pub mod sensitive;
 
 use std::collections::BTreeSet;
+
+use rayon::prelude::*;
 
 pub use load::{
     decode, decode_lossy, load, load_with_limit, looks_like_plan, parse_bytes, parse_text,
@@ -31,8 +35,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn new(path: String, input: regorus::Value, raw: RawPlan) -> Plan {
-        let secrets = Secrets::collect(&input, &raw);
+    fn new(path: String, input: regorus::Value, mut raw: RawPlan) -> Plan {
+        let resource_changes = std::mem::take(&mut raw.resource_changes);
         let drifted: BTreeSet<String> = raw
             .resource_drift
             .iter()
@@ -71,16 +75,20 @@ impl Plan {
             applyable: raw.applyable,
             complete: raw.complete,
         };
-        let changes = raw
-            .resource_changes
-            .into_iter()
-            .enumerate()
-            .map(|(i, rc)| {
-                let mut c = Change::from_raw(rc, i);
-                c.drifted = drifted.contains(&c.address);
-                c
-            })
-            .collect();
+        let (secrets, changes) = rayon::join(
+            || Secrets::collect(&input, &raw),
+            || {
+                resource_changes
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(i, rc)| {
+                        let mut c = Change::from_raw(rc, i);
+                        c.drifted = drifted.contains(&c.address);
+                        c
+                    })
+                    .collect()
+            },
+        );
         Plan {
             meta,
             input,
@@ -97,14 +105,24 @@ impl Plan {
     }
 
     /// The normalized view policies read under `data.plangate` (see README, "Policy
-    /// data"). Built as JSON once per plan.
-    pub fn view(&self) -> serde_json::Value {
-        serde_json::json!({
-            "plan": self.meta,
-            "summary": self.summary(),
-            "changes": self.changes,
-            "outputs": self.outputs,
-            "drifted": self.drifted,
-        })
+    /// data"), built once per plan; a large plan's changes are converted on every
+    /// core.
+    pub fn view(&self) -> regorus::Value {
+        let json = |v: serde_json::Value| regorus::Value::from(v);
+        let changes: Vec<regorus::Value> = self
+            .changes
+            .par_iter()
+            .map(|c| serde_json::to_value(c).map_or(regorus::Value::Null, json))
+            .collect();
+        let mut view = std::collections::BTreeMap::new();
+        let mut put = |key: &str, value: regorus::Value| {
+            view.insert(regorus::Value::from(key), value);
+        };
+        put("plan", json(serde_json::json!(self.meta)));
+        put("summary", json(serde_json::json!(self.summary())));
+        put("changes", regorus::Value::from(changes));
+        put("outputs", json(serde_json::json!(self.outputs)));
+        put("drifted", json(serde_json::json!(self.drifted)));
+        regorus::Value::from(view)
     }
 }

@@ -276,10 +276,6 @@ pub struct RawResourceChange {
 pub struct RawChange {
     pub actions: Vec<String>,
     #[serde(default)]
-    pub before_sensitive: Option<serde_json::Value>,
-    #[serde(default)]
-    pub after_sensitive: Option<serde_json::Value>,
-    #[serde(default)]
     pub replace_paths: Option<serde_json::Value>,
     #[serde(default)]
     pub importing: Option<RawImporting>,

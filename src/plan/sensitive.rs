@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
 use regorus::Value;
 
 use super::model::RawPlan;
@@ -23,35 +24,47 @@ pub const MIN_SUBSTRING_LEN: usize = 4;
 
 impl Secrets {
     pub fn collect(input: &Value, raw: &RawPlan) -> Secrets {
-        let mut found = BTreeSet::new();
-        let changes = &input["resource_changes"];
-        for (i, rc) in raw.resource_changes.iter().enumerate() {
-            let change = &changes[i]["change"];
-            if let Some(mask) = &rc.change.before_sensitive {
-                walk_masked(mask, &change["before"], &mut found);
-            }
-            if let Some(mask) = &rc.change.after_sensitive {
-                walk_masked(mask, &change["after"], &mut found);
-            }
-        }
-        let drift = &input["resource_drift"];
-        for (i, rc) in raw.resource_drift.iter().enumerate() {
-            let change = &drift[i]["change"];
-            if let Some(mask) = &rc.change.before_sensitive {
-                walk_masked(mask, &change["before"], &mut found);
-            }
-            if let Some(mask) = &rc.change.after_sensitive {
-                walk_masked(mask, &change["after"], &mut found);
-            }
-        }
-        let outputs = &input["output_changes"];
-        for (name, oc) in &raw.output_changes {
-            let change = &outputs[name.as_str()];
-            if let Some(mask) = &oc.before_sensitive {
-                walk_masked(mask, &change["before"], &mut found);
-            }
-            if let Some(mask) = &oc.after_sensitive {
-                walk_masked(mask, &change["after"], &mut found);
+        // The changes' masks are read from the input (the typed view does not keep
+        // them), a change at a time on every core: a large plan has tens of
+        // thousands.
+        let from_changes = |key: &str| -> BTreeSet<String> {
+            let Ok(changes) = input[key].as_array() else {
+                return BTreeSet::new();
+            };
+            changes
+                .as_slice()
+                .par_iter()
+                .fold(BTreeSet::new, |mut found, rc| {
+                    let change = &rc["change"];
+                    walk_masked_value(&change["before_sensitive"], &change["before"], &mut found);
+                    walk_masked_value(&change["after_sensitive"], &change["after"], &mut found);
+                    found
+                })
+                .reduce(BTreeSet::new, union)
+        };
+        // planned_values and prior_state are value trees (modules, resources, outputs)
+        // with their own marks. Most of their secrets also appear in the changes
+        // above, but not all: a data source read while planning is only in
+        // prior_state, with its `sensitive_values` mask.
+        let ((changes, drift), (planned, prior)) = rayon::join(
+            || {
+                rayon::join(
+                    || from_changes("resource_changes"),
+                    || from_changes("resource_drift"),
+                )
+            },
+            || {
+                rayon::join(
+                    || collect_from_values(&input["planned_values"]),
+                    || collect_from_values(&input["prior_state"]["values"]),
+                )
+            },
+        );
+        let mut found = union(union(changes, drift), union(planned, prior));
+        if let Ok(outputs) = input["output_changes"].as_object() {
+            for (_, change) in outputs.iter() {
+                walk_masked_value(&change["before_sensitive"], &change["before"], &mut found);
+                walk_masked_value(&change["after_sensitive"], &change["after"], &mut found);
             }
         }
         if let Some(root) = raw
@@ -77,13 +90,6 @@ impl Secrets {
                     );
                 }
             }
-        }
-        // planned_values and prior_state are value trees (modules, resources, outputs)
-        // with their own marks. Most of their secrets also appear in the changes
-        // above, but not all: a data source read while planning is only in
-        // prior_state, with its `sensitive_values` mask.
-        for values in [&input["planned_values"], &input["prior_state"]["values"]] {
-            collect_from_values(values, &mut found);
         }
         found.remove("");
         // A policy that formats an object (`sprintf("%v", [rc.change.after])`,
@@ -134,15 +140,25 @@ fn json_escape(s: &str) -> String {
 /// Secrets of a `values` document (`planned_values`, `prior_state.values`): outputs
 /// marked `"sensitive": true`, and resources' `values` under their `sensitive_values`
 /// masks, in the root module and every child module.
-fn collect_from_values(values: &Value, out: &mut BTreeSet<String>) {
+fn collect_from_values(values: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     if let Ok(outs) = values["outputs"].as_object() {
         for (_, o) in outs.iter() {
             if o["sensitive"] == Value::Bool(true) {
-                collect_leaves(&o["value"], out);
+                collect_leaves(&o["value"], &mut out);
             }
         }
     }
-    collect_from_module(&values["root_module"], out, 0);
+    collect_from_module(&values["root_module"], &mut out, 0);
+    out
+}
+
+fn union(mut a: BTreeSet<String>, mut b: BTreeSet<String>) -> BTreeSet<String> {
+    if a.len() < b.len() {
+        std::mem::swap(&mut a, &mut b);
+    }
+    a.append(&mut b);
+    a
 }
 
 fn collect_from_module(module: &Value, out: &mut BTreeSet<String>, depth: usize) {
@@ -163,7 +179,8 @@ fn collect_from_module(module: &Value, out: &mut BTreeSet<String>, depth: usize)
     }
 }
 
-/// [`walk_masked`] for a mask that is itself part of the input.
+/// Follow a sensitivity mask over a value: where the mask is `true`, everything
+/// beneath is secret.
 fn walk_masked_value(mask: &Value, value: &Value, out: &mut BTreeSet<String>) {
     match mask {
         Value::Bool(true) => collect_leaves(value, out),
@@ -175,25 +192,6 @@ fn walk_masked_value(mask: &Value, value: &Value, out: &mut BTreeSet<String>) {
         Value::Array(items) => {
             for (i, sub) in items.iter().enumerate() {
                 walk_masked_value(sub, &value[i], out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Follow a sensitivity mask over a value: where the mask is `true`, everything
-/// beneath is secret.
-fn walk_masked(mask: &serde_json::Value, value: &Value, out: &mut BTreeSet<String>) {
-    match mask {
-        serde_json::Value::Bool(true) => collect_leaves(value, out),
-        serde_json::Value::Object(m) => {
-            for (k, sub) in m {
-                walk_masked(sub, &value[k.as_str()], out);
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for (i, sub) in items.iter().enumerate() {
-                walk_masked(sub, &value[i], out);
             }
         }
         _ => {}
