@@ -6,6 +6,9 @@ mod json;
 mod load;
 pub mod model;
 mod parallel;
+
+#[doc(hidden)]
+pub use parallel::agrees_with_one_thread;
 pub mod sensitive;
 
 use std::collections::BTreeSet;
