@@ -240,15 +240,16 @@ fn parse_str(name: &str, text: &str) -> Result<Plan, Diag> {
 /// The policy input and the typed view of plan text; the text is only copied (for
 /// a snippet) when there is an error.
 fn parse_parts(name: &str, text: &str) -> Result<(regorus::Value, RawPlan), Diag> {
+    // A large plan on every core; anything unusual there is decided (and located)
+    // by the one-thread parse below.
     if text.len() >= super::parallel::MIN_PARALLEL {
         if let Some((input, raw)) = super::parallel::parse(text) {
             check_is_plan(name, text, &input)?;
             return Ok((input, raw));
         }
     }
-    // regorus' own parser interns object keys: a plan repeats the same few dozen
-    // keys millions of times, so this roughly halves the memory of the input.
-    // The typed view is parsed at the same time: on a large plan, one per core.
+    // The input with equal parts shared (src/plan/json.rs), and the typed view at
+    // the same time on another core.
     let (input, raw) = rayon::join(
         || super::json::from_str(text),
         || serde_json::from_str::<RawPlan>(text),
