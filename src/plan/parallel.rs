@@ -2,11 +2,11 @@
 //!
 //! A plan of tens of thousands of resources is hundreds of megabytes of JSON, and
 //! parsing it into the policy input is most of a `check`. serde_json stays the only
-//! parser: it first splits the text into raw slices (`RawValue`, a scan without
-//! allocation), then the slices are parsed on rayon's pool: each top-level member,
-//! large members recursively, and large arrays in runs of consecutive elements.
-//! `resource_changes` and `resource_drift` give the typed view from the same runs,
-//! while they are in cache.
+//! parser. The calling thread walks the top of the document with it; every array it
+//! meets is read as raw elements (`RawValue`, a scan without allocation) and cut
+//! into runs of consecutive elements, and each run is parsed on rayon's pool as soon
+//! as it is read. `resource_changes` and `resource_drift` give the typed view from
+//! the same runs, while they are in cache.
 //!
 //! The result is the value and typed view the one-thread path gives. Anything
 //! unusual (invalid JSON, a duplicate top-level key, a shape the typed view
