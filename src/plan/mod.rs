@@ -6,9 +6,6 @@ mod json;
 mod load;
 pub mod model;
 mod parallel;
-
-#[doc(hidden)]
-pub use parallel::agrees_with_one_thread;
 pub mod sensitive;
 
 use std::collections::BTreeSet;
@@ -20,6 +17,8 @@ pub use load::{
     PlanSource, DEFAULT_MAX_PLAN_SIZE,
 };
 pub use model::{ActionClass, Change, OutputChange, PlanMeta, ReplaceOrder, Summary};
+#[doc(hidden)]
+pub use parallel::agrees_with_one_thread;
 pub use sensitive::Secrets;
 
 use model::RawPlan;

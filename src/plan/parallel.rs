@@ -17,7 +17,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use rayon::prelude::*;
 use regorus::Value;
 use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -49,37 +48,10 @@ pub fn parse(text: &str) -> Option<(Value, RawPlan)> {
 /// each run becomes a job on rayon's pool at once, so parsing starts while the
 /// rest of the file is still being read, and no byte is scanned more than twice.
 pub(crate) fn parse_in_runs(text: &str, run: usize) -> Option<(Value, RawPlan)> {
-    let done = Mutex::new(Vec::new());
-    let jobs_started = rayon::scope(|scope| {
-        let jobs = Jobs {
-            scope,
-            text,
-            run,
-            done: &done,
-            next: Cell::new(0),
-            head: RefCell::new(String::from("{")),
-        };
-        let mut de = serde_json::Deserializer::from_str(text);
-        let top = Walk {
-            jobs: &jobs,
-            depth: 0,
-            kind: Kind::Top,
-        }
-        .deserialize(&mut de)
-        .ok()
-        .filter(|_| de.end().is_ok());
-        (top, jobs.next.get(), jobs.head.into_inner())
-    });
-    let (top, started, mut head) = jobs_started;
-    let mut done = done.into_inner().ok()?;
-    done.sort_unstable_by_key(|(id, _)| *id);
-    if done.len() != started {
-        return None;
-    }
-    let mut outputs: Vec<Option<Done>> = done.into_iter().map(|(_, d)| d).collect();
+    let (top, mut outputs, mut head) = walk(text, run, Kind::Top, 0)?;
     head.push('}');
     let mut raw_plan = serde_json::from_str::<RawPlan>(&head).ok()?;
-    let Part::Object(members) = top? else {
+    let Part::Object(members) = top else {
         return None;
     };
     let mut object = BTreeMap::new();
@@ -98,6 +70,44 @@ pub(crate) fn parse_in_runs(text: &str, run: usize) -> Option<(Value, RawPlan)> 
         object.insert(Value::from(key), value);
     }
     Some((Value::from(object), raw_plan))
+}
+
+/// Walk `text` as a `kind` part at `depth`, start the jobs for what hangs from it,
+/// and wait for them: the part, the jobs' outputs by id, and (for the top) the
+/// members the typed view reads, as an unclosed JSON object.
+fn walk(
+    text: &str,
+    run: usize,
+    kind: Kind,
+    depth: usize,
+) -> Option<(Part, Vec<Option<Done>>, String)> {
+    let done = Mutex::new(Vec::new());
+    let (part, started, head) = rayon::scope(|scope| {
+        let jobs = Jobs {
+            scope,
+            text,
+            run,
+            done: &done,
+            next: Cell::new(0),
+            head: RefCell::new(String::from("{")),
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let part = Walk {
+            jobs: &jobs,
+            depth,
+            kind,
+        }
+        .deserialize(&mut de)
+        .ok()
+        .filter(|_| de.end().is_ok());
+        (part, jobs.next.get(), jobs.head.into_inner())
+    });
+    let mut done = done.into_inner().ok()?;
+    done.sort_unstable_by_key(|(id, _)| *id);
+    if done.len() != started {
+        return None;
+    }
+    Some((part?, done.into_iter().map(|(_, d)| d).collect(), head))
 }
 
 /// A part of the document while its jobs run.
@@ -172,7 +182,8 @@ impl<'scope> Jobs<'_, 'scope> {
 enum Kind {
     /// The top-level object.
     Top,
-    /// Inside `planned_values` or `prior_state`, above the arrays.
+    /// Inside `planned_values`, `prior_state` or another large value, above the
+    /// arrays.
     Spine,
     /// `resource_changes` or `resource_drift`, which must be arrays.
     Changes,
@@ -374,62 +385,14 @@ pub fn agrees_with_one_thread(text: &str, run: usize) -> bool {
     value == expected && format!("{raw:?}") == format!("{expected_raw:?}")
 }
 
-/// Any JSON value as regorus parses it: small ones whole, large objects member by
-/// member and large arrays in runs, in parallel.
+/// Any JSON value as regorus parses it: small or deeply nested ones whole, large
+/// ones walked like the spine of the plan, their arrays in runs on rayon's pool.
 fn value(raw: &str, run: usize, depth: usize) -> Option<Value> {
     if raw.len() < run || depth > MAX_SPLIT_DEPTH {
         return super::json::from_str(raw).ok();
     }
-    match raw.as_bytes().first() {
-        Some(b'[') => {
-            let items: Vec<&RawValue> = serde_json::from_str(raw).ok()?;
-            let parts = runs(raw, &items, run)
-                .par_iter()
-                .map(|job| match job {
-                    Run::One(item) => value(item, run, depth + 1).map(|v| vec![v]),
-                    Run::Many(text) => array_run(text),
-                })
-                .collect::<Option<Vec<_>>>()?;
-            Some(Value::from(parts.concat()))
-        }
-        Some(b'{') => {
-            // Duplicate keys: the last one wins, as in regorus' own parse.
-            let members: Vec<(String, &RawValue)> = serde_json::from_str::<Members>(raw).ok()?.0;
-            let values = members
-                .par_iter()
-                .map(|(_, v)| value(v.get(), run, depth + 1))
-                .collect::<Option<Vec<_>>>()?;
-            let mut object = BTreeMap::new();
-            for ((key, _), v) in members.into_iter().zip(values) {
-                object.insert(Value::from(key), v);
-            }
-            Some(Value::from(object))
-        }
-        _ => super::json::from_str(raw).ok(),
-    }
-}
-
-/// Members of an object in order, duplicates kept.
-struct Members<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Vec<(String, &'de RawValue)>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
-                    out.push(entry);
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_map(V).map(Members)
-    }
+    let (part, mut outputs, _) = walk(raw, run, Kind::Spine, depth)?;
+    build(part, &mut outputs)
 }
 
 /// A parsing job over an array: one large element, or consecutive small ones (the
