@@ -294,33 +294,28 @@ impl PolicyEngine {
         // the batch package when it compiles (the usual case: one preparation),
         // else without it.
         engine.set_input(Value::new_object());
-        if let Some((batched, paths)) = with_batch(&engine, &namespaces) {
-            return Ok(PolicyEngine {
-                base: batched,
-                timeout: opts.timeout,
-                namespaces,
-                sources: Arc::new(sources),
-                files: Arc::new(files),
-                batch: Arc::new(paths),
-                id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            });
-        }
-        engine.eval_query("true".to_string(), false).map_err(|e| {
-            rego_error::to_diag(
-                "plangate::policy::compile_error",
-                "policy does not compile",
-                &e,
-                &sources,
-                "fix the rule at the position shown",
-            )
-        })?;
+        let (base, batch) = match with_batch(&engine, &namespaces) {
+            Some(batched) => batched,
+            None => {
+                engine.eval_query("true".to_string(), false).map_err(|e| {
+                    rego_error::to_diag(
+                        "plangate::policy::compile_error",
+                        "policy does not compile",
+                        &e,
+                        &sources,
+                        "fix the rule at the position shown",
+                    )
+                })?;
+                (engine, Vec::new())
+            }
+        };
         Ok(PolicyEngine {
-            base: engine,
+            base,
             timeout: opts.timeout,
             namespaces,
             sources: Arc::new(sources),
             files: Arc::new(files),
-            batch: Arc::new(Vec::new()),
+            batch: Arc::new(batch),
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
@@ -389,7 +384,6 @@ impl PolicyEngine {
         data: Value,
         extra_rules: &[&str],
     ) -> Result<Evaluation, Diag> {
-        let engine = &mut *engine;
         let _guard = super::plan_data::PlanDataGuard::set(data);
         engine.set_input(input.clone());
         let mut out = Evaluation::default();

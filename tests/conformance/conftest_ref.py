@@ -262,21 +262,27 @@ def util_eval_value(query, inp):
 # Loading
 
 
-def find_rego_files(paths):
+def walk_files(paths, keep, what="policy path"):
+    """Files given, and the files under the directories given for which `keep(name)`
+    holds, in walk order (hidden directories skipped, names sorted)."""
     out = []
     for p in paths:
         if os.path.isfile(p):
             out.append(p)
             continue
         if not os.path.isdir(p):
-            raise LoadError(f"policy path {p} does not exist")
+            raise LoadError(f"{what} {p} does not exist")
         for root, dirs, files in os.walk(p):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for f in sorted(files):
-                if f.startswith(".") or not f.endswith(".rego") or f.endswith("_test.rego"):
-                    continue
-                out.append(os.path.join(root, f))
+            out.extend(os.path.join(root, f) for f in sorted(files) if keep(f))
     return out
+
+
+def find_rego_files(paths):
+    return walk_files(
+        paths,
+        lambda f: not f.startswith(".") and f.endswith(".rego") and not f.endswith("_test.rego"),
+    )
 
 
 def term_text(t):

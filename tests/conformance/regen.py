@@ -39,17 +39,11 @@ TF_EXTENSIONS = (".tf", ".tfvars")
 def tf_files(inputs):
     """The .tf/.tfvars files under `inputs` (files or directories), sorted, as
     conftest's directory walk finds them (hidden directories skipped)."""
-    out = []
-    for p in inputs:
-        if os.path.isfile(p):
-            out.append(p)
-            continue
-        if not os.path.isdir(p):
-            sys.exit(f"input {p} does not exist")
-        for root, dirs, files in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(TF_EXTENSIONS))
-    return sorted(set(out))
+    try:
+        found = conftest_ref.walk_files(inputs, lambda f: f.endswith(TF_EXTENSIONS), "input")
+    except conftest_ref.LoadError as e:
+        sys.exit(str(e))
+    return sorted(set(found))
 
 
 def main():
