@@ -246,6 +246,9 @@ def cmd_many(a):
 def normalized(plan):
     plan = dict(plan)
     plan.pop("timestamp", None)
+    # Terraform lists relevant_attributes in Go map order: it differs between runs.
+    if isinstance(plan.get("relevant_attributes"), list):
+        plan["relevant_attributes"] = sorted(plan["relevant_attributes"], key=json.dumps)
     return UUID_RE.sub('"<uuid>"', json.dumps(plan, sort_keys=True))
 
 

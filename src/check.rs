@@ -105,6 +105,9 @@ pub struct Prepared {
     pub approved_digest: Option<String>,
     pub input_shape: InputShape,
     pub max_plan_size: u64,
+    /// How much of each plan to build as `input`: all of it only when a policy
+    /// reads it.
+    pub input_use: plan::InputUse,
     /// Namespace → (policy set, enforcement, owners group).
     sets: Vec<(String, String, Enforcement, Option<String>)>,
 }
@@ -150,10 +153,16 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
             }
         }
     }
+    let input_use = if engine.reads_input() {
+        plan::InputUse::Whole
+    } else {
+        plan::InputUse::Plangate
+    };
     Ok(Prepared {
         config,
         context,
         engine,
+        input_use,
         ledger,
         approved_digest: opts.approved_digest.clone(),
         input_shape: opts.input_shape,
@@ -274,7 +283,7 @@ fn progress_bar(len: usize) -> indicatif::ProgressBar {
 
 fn check_one(prepared: &Prepared, src: &PlanSource) -> PlanReport {
     let name = src.display();
-    let plan = match plan::load_with_limit(src, prepared.max_plan_size) {
+    let plan = match plan::load_for(src, prepared.max_plan_size, prepared.input_use) {
         Ok(p) => p,
         Err(d) => return PlanReport::failed(name, d),
     };

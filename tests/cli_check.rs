@@ -908,3 +908,37 @@ fn check_help_mentions_every_flag_and_examples() {
     assert!(h.contains("plangate check -p policy/"), "{h}");
     assert!(h.contains("show -json"), "{h}");
 }
+
+#[test]
+fn policies_reading_input_see_every_part_of_the_plan() {
+    // Without a policy that names `input`, plangate does not build the plan's large
+    // value trees; with one, they are all there, with the built-in library too.
+    let text = read(&plan("data-source.json"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let count = |p: &Value| p.as_array().map_or(0, Vec::len);
+    let expected = format!(
+        "prior {} planned {} config {}",
+        count(&v["prior_state"]["values"]["root_module"]["resources"]),
+        count(&v["planned_values"]["root_module"]["resources"]),
+        v["configuration"]["root_module"]["resources"]
+            .as_array()
+            .map_or(0, Vec::len)
+    );
+    assert!(!expected.contains(" 0"), "{expected}");
+    let dir = tempdir();
+    let pol = write(
+        dir.path(),
+        "p/main.rego",
+        "package main\n\nimport rego.v1\n\ndeny contains sprintf(\"prior %d planned %d config %d\", [count(input.prior_state.values.root_module.resources), count(input.planned_values.root_module.resources), count(input.configuration.root_module.resources)])\n",
+    );
+    for builtin in [true, false] {
+        let mut args = vec!["check", "-o", "json", "-p", &pol];
+        if !builtin {
+            args.push("--no-builtin");
+        }
+        let p = plan("data-source.json");
+        args.push(&p);
+        let r = run(args);
+        assert!(r.stdout.contains(&expected), "{}\n{}", r.stdout, r.stderr);
+    }
+}

@@ -129,38 +129,83 @@ fn write_normalised(
         write_scalar(h, UNKNOWN);
         return;
     }
+    let undefined = Value::Undefined;
     match value {
         Value::Object(m) => {
-            // Unknown attributes may be absent from `after`.
-            let mut keys: Vec<&Value> = m.keys().collect();
-            if let Value::Object(u) = unknown {
-                keys.extend(u.keys().filter(|k| !m.contains_key(k)));
+            // The keys of the value and of its unknown mask (unknown attributes may
+            // be absent from `after`), merged in order: both maps are sorted.
+            let mut values = m.iter().peekable();
+            let mut unknowns = match unknown {
+                Value::Object(u) => Some(u.iter()),
+                _ => None,
             }
-            keys.sort();
+            .into_iter()
+            .flatten()
+            .peekable();
             h.write(b"{");
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
+            let mut first = true;
+            loop {
+                let (k, v, u) = match (values.peek(), unknowns.peek()) {
+                    (None, None) => break,
+                    (Some(&(k, v)), None) => {
+                        values.next();
+                        (k, v, &undefined)
+                    }
+                    (None, Some(&(k, u))) => {
+                        unknowns.next();
+                        (k, &undefined, u)
+                    }
+                    (Some(&(k, v)), Some(&(uk, u))) => match k.cmp(uk) {
+                        std::cmp::Ordering::Less => {
+                            values.next();
+                            (k, v, &undefined)
+                        }
+                        std::cmp::Ordering::Greater => {
+                            unknowns.next();
+                            (uk, &undefined, u)
+                        }
+                        std::cmp::Ordering::Equal => {
+                            values.next();
+                            unknowns.next();
+                            (k, v, u)
+                        }
+                    },
+                };
+                if !first {
                     h.write(b",");
                 }
+                first = false;
                 write_scalar(h, k);
                 h.write(b":");
-                write_normalised(h, &value[k], &unknown[k], &sensitive[k]);
+                let s = match sensitive {
+                    Value::Object(s) => s.get(k).unwrap_or(&undefined),
+                    _ => &undefined,
+                };
+                write_normalised(h, v, u, s);
             }
             h.write(b"}");
         }
         Value::Array(a) => {
+            let at = |mask, i| element(mask, i).unwrap_or(&undefined);
             h.write(b"[");
             for (i, v) in a.iter().enumerate() {
                 if i > 0 {
                     h.write(b",");
                 }
-                let idx = Value::from(i);
-                write_normalised(h, v, &unknown[&idx], &sensitive[&idx]);
+                write_normalised(h, v, at(unknown, i), at(sensitive, i));
             }
             h.write(b"]");
         }
         Value::Undefined => h.write(b"null"),
         other => write_scalar(h, other),
+    }
+}
+
+/// The `i`th element of a mask that is an array.
+fn element(mask: &regorus::Value, i: usize) -> Option<&regorus::Value> {
+    match mask {
+        regorus::Value::Array(m) => m.get(i),
+        _ => None,
     }
 }
 

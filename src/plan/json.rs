@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use regorus::Value;
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::{InputUse, POLICY_ONLY_MEMBERS};
 
 /// Parse `text` into a value whose equal strings, objects and arrays share one
 /// allocation.
@@ -27,6 +29,20 @@ pub fn from_str(text: &str) -> Result<Value, serde_json::Error> {
     let tables = RefCell::new(Tables::default());
     let mut de = serde_json::Deserializer::from_str(text);
     let (value, _) = Shared(&tables).deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// [`from_str`], building only what `input_use` asks for: with
+/// [`InputUse::Plangate`] the top-level members no policy would read
+/// ([`POLICY_ONLY_MEMBERS`]) are only checked to be JSON, and left `null`.
+pub fn from_str_for(text: &str, input_use: InputUse) -> Result<Value, serde_json::Error> {
+    if input_use == InputUse::Whole || !text.trim_start().starts_with('{') {
+        return from_str(text);
+    }
+    let tables = RefCell::new(Tables::default());
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = de.deserialize_map(Top(Shared(&tables)))?;
     de.end()?;
     Ok(value)
 }
@@ -70,6 +86,17 @@ fn address(v: &Value) -> usize {
 }
 
 impl Shared<'_> {
+    /// As regorus: NaN and infinities have no JSON form and break its ordering.
+    fn finite<E: Error>(v: f64) -> Result<(), E> {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(E::custom(format!(
+                "invalid non-finite number in input: {v}"
+            )))
+        }
+    }
+
     fn string(self, s: &str) -> (Value, Id) {
         let mut tables = self.0.borrow_mut();
         let shared = match tables.strings.get(s) {
@@ -138,12 +165,7 @@ impl<'de> Visitor<'de> for Shared<'_> {
     }
 
     fn visit_f64<E: Error>(self, v: f64) -> Result<Self::Value, E> {
-        // As regorus: NaN and infinities have no JSON form and break its ordering.
-        if !v.is_finite() {
-            return Err(E::custom(format!(
-                "invalid non-finite number in input: {v}"
-            )));
-        }
+        Shared::finite(v)?;
         Ok((Value::from(v), Id::Float(v.to_bits())))
     }
 
@@ -178,6 +200,36 @@ impl<'de> Visitor<'de> for Shared<'_> {
             }
             Value::from(object)
         }))
+    }
+}
+
+/// The top-level object of a plan whose policy-only members are checked, not
+/// built.
+struct Top<'t>(Shared<'t>);
+
+impl<'de> Visitor<'de> for Top<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = BTreeMap::new();
+        while let Some((k, _)) = map.next_key_seed(self.0)? {
+            let policy_only = k
+                .as_string()
+                .is_ok_and(|k| POLICY_ONLY_MEMBERS.contains(&k.as_ref()));
+            let v = if policy_only {
+                map.next_value::<IgnoredAny>()?;
+                Value::Null
+            } else {
+                map.next_value_seed(self.0)?.0
+            };
+            // In order, so the last of duplicate keys wins.
+            object.insert(k, v);
+        }
+        Ok(Value::from(object))
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::diag::{offset_of, Diag};
 
 use super::model::RawPlan;
-use super::Plan;
+use super::{InputUse, Plan};
 
 /// Where a plan comes from: a file, or standard input (`-`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,6 +39,11 @@ pub fn load(source: &PlanSource) -> Result<Plan, Diag> {
 
 /// Read and parse a plan, refusing more than `max_bytes` before reading it whole.
 pub fn load_with_limit(source: &PlanSource, max_bytes: u64) -> Result<Plan, Diag> {
+    load_for(source, max_bytes, InputUse::Whole)
+}
+
+/// [`load_with_limit`], building as much of the policy input as `input_use` says.
+pub fn load_for(source: &PlanSource, max_bytes: u64, input_use: InputUse) -> Result<Plan, Diag> {
     let name = source.display();
     let too_big = |size: String| {
         Diag::new(
@@ -74,7 +79,7 @@ pub fn load_with_limit(source: &PlanSource, max_bytes: u64) -> Result<Plan, Diag
         }
     };
     let text = decode_owned(&name, bytes)?;
-    let (input, raw) = crate::timings::phase("parse", || parse_parts(&name, &text))?;
+    let (input, raw) = crate::timings::phase("parse", || parse_parts(&name, &text, input_use))?;
     // The text can go before the plan model is built: a large plan's peak memory
     // is its value, not value and text.
     drop(text);
@@ -233,17 +238,21 @@ pub fn parse_text(name: &str, text: Arc<str>) -> Result<Plan, Diag> {
 }
 
 fn parse_str(name: &str, text: &str) -> Result<Plan, Diag> {
-    let (input, raw) = parse_parts(name, text)?;
+    let (input, raw) = parse_parts(name, text, InputUse::Whole)?;
     Ok(Plan::new(name.to_string(), input, raw))
 }
 
 /// The policy input and the typed view of plan text; the text is only copied (for
 /// a snippet) when there is an error.
-fn parse_parts(name: &str, text: &str) -> Result<(regorus::Value, RawPlan), Diag> {
+fn parse_parts(
+    name: &str,
+    text: &str,
+    input_use: InputUse,
+) -> Result<(regorus::Value, RawPlan), Diag> {
     // A large plan on every core; anything unusual there is decided (and located)
     // by the one-thread parse below.
     if text.len() >= super::parallel::MIN_PARALLEL {
-        if let Some((input, raw)) = super::parallel::parse(text) {
+        if let Some((input, raw)) = super::parallel::parse(text, input_use) {
             check_is_plan(name, text, &input)?;
             return Ok((input, raw));
         }
@@ -251,7 +260,7 @@ fn parse_parts(name: &str, text: &str) -> Result<(regorus::Value, RawPlan), Diag
     // The input with equal parts shared (src/plan/json.rs), and the typed view at
     // the same time on another core.
     let (input, raw) = rayon::join(
-        || super::json::from_str(text),
+        || super::json::from_str_for(text, input_use),
         || serde_json::from_str::<RawPlan>(text),
     );
     let input = match input {
@@ -410,6 +419,58 @@ fn check_is_plan(name: &str, text: &str, v: &regorus::Value) -> Result<(), Diag>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_policies_reading_input_a_plan_gives_the_same_decision_inputs() {
+        // Digests, secrets, the typed view: all that plangate reads itself must not
+        // depend on how much of the input was built. The policy-only members are
+        // present (a plan is recognised by its keys) but null.
+        let mut checked = 0;
+        for dir in ["fixtures/plans", "fixtures/plans/shared"] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_none_or(|e| e != "json") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let name = path.display().to_string();
+                let plan = |input_use| {
+                    let (input, raw) = parse_parts(&name, &text, input_use).unwrap();
+                    Plan::new(name.clone(), input, raw)
+                };
+                let (whole, lean) = (plan(InputUse::Whole), plan(InputUse::Plangate));
+                assert_eq!(
+                    super::super::digest::plan_digest(&whole),
+                    super::super::digest::plan_digest(&lean),
+                    "{name}"
+                );
+                assert_eq!(whole.secrets.values(), lean.secrets.values(), "{name}");
+                assert_eq!(
+                    format!("{:?}", whole.changes),
+                    format!("{:?}", lean.changes)
+                );
+                assert_eq!(
+                    format!("{:?}", whole.outputs),
+                    format!("{:?}", lean.outputs)
+                );
+                assert!(whole.view() == lean.view(), "{name}");
+                for member in super::super::POLICY_ONLY_MEMBERS {
+                    let key = regorus::Value::from(*member);
+                    let Ok(obj) = lean.input.as_object() else {
+                        panic!("{name}: not an object")
+                    };
+                    if whole.input[&key] != regorus::Value::Undefined {
+                        assert!(
+                            obj.get(&key) == Some(&regorus::Value::Null),
+                            "{name} {member}"
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 30);
+    }
 
     #[test]
     fn utf16_le_with_bom_is_read() {

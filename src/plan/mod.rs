@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 
 pub use load::{
-    decode, decode_lossy, load, load_with_limit, looks_like_plan, parse_bytes, parse_text,
-    PlanSource, DEFAULT_MAX_PLAN_SIZE,
+    decode, decode_lossy, load, load_for, load_with_limit, looks_like_plan, parse_bytes,
+    parse_text, PlanSource, DEFAULT_MAX_PLAN_SIZE,
 };
 pub use model::{ActionClass, Change, OutputChange, PlanMeta, ReplaceOrder, Summary};
 #[doc(hidden)]
@@ -23,11 +23,36 @@ pub use sensitive::Secrets;
 
 use model::RawPlan;
 
+/// How much of a plan document is built as the policy `input`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputUse {
+    /// All of it: some policy reads `input`.
+    #[default]
+    Whole,
+    /// No policy reads `input` (the built-in library reads `data.plangate`): the
+    /// value trees only a policy would read ([`POLICY_ONLY_MEMBERS`]) are checked as
+    /// JSON but left `null`; what plangate reads itself (the changes, for digests
+    /// and secrets, output changes, variables) is built. On a large plan this is
+    /// half the parse.
+    Plangate,
+}
+
+/// Top-level members of a plan that plangate never reads from `input` (the typed
+/// view reads `configuration` from the text).
+pub const POLICY_ONLY_MEMBERS: &[&str] = &[
+    "planned_values",
+    "prior_state",
+    "configuration",
+    "relevant_attributes",
+    "checks",
+];
+
 /// A loaded plan.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub meta: PlanMeta,
-    /// The document as tofu wrote it: `input` for policies.
+    /// The document as tofu wrote it: `input` for policies (with
+    /// [`InputUse::Plangate`], its policy-only members are `null`).
     pub input: regorus::Value,
     pub changes: Vec<Change>,
     pub outputs: Vec<OutputChange>,

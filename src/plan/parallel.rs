@@ -22,6 +22,7 @@ use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visi
 use serde_json::value::RawValue;
 
 use super::model::{RawPlan, RawResourceChange};
+use super::{InputUse, POLICY_ONLY_MEMBERS};
 
 /// Plans smaller than this are parsed on one thread: splitting would cost more
 /// than it saves, and many small plans are already parsed in parallel.
@@ -36,8 +37,8 @@ const MAX_SPLIT_DEPTH: usize = 8;
 
 /// The policy input and typed view of `text`, parsed in parallel; `None` when the
 /// one-thread path must decide (see the module docs).
-pub fn parse(text: &str) -> Option<(Value, RawPlan)> {
-    parse_in_runs(text, RUN)
+pub fn parse(text: &str, input_use: InputUse) -> Option<(Value, RawPlan)> {
+    parse_in_runs(text, RUN, input_use)
 }
 
 /// [`parse`] with jobs of about `run` bytes (small in tests, to split small plans).
@@ -47,8 +48,12 @@ pub fn parse(text: &str) -> Option<(Value, RawPlan)> {
 /// itself; every array met on the way is read as raw elements, cut into runs, and
 /// each run becomes a job on rayon's pool at once, so parsing starts while the
 /// rest of the file is still being read, and no byte is scanned more than twice.
-pub(crate) fn parse_in_runs(text: &str, run: usize) -> Option<(Value, RawPlan)> {
-    let (top, mut outputs, mut head) = walk(text, run, Kind::Top, 0)?;
+pub(crate) fn parse_in_runs(
+    text: &str,
+    run: usize,
+    input_use: InputUse,
+) -> Option<(Value, RawPlan)> {
+    let (top, mut outputs, mut head) = walk(text, run, Kind::Top, 0, input_use)?;
     head.push('}');
     let mut raw_plan = serde_json::from_str::<RawPlan>(&head).ok()?;
     let Part::Object(members) = top else {
@@ -80,6 +85,7 @@ fn walk(
     run: usize,
     kind: Kind,
     depth: usize,
+    input_use: InputUse,
 ) -> Option<(Part, Vec<Option<Done>>, String)> {
     let done = Mutex::new(Vec::new());
     let (part, started, head) = rayon::scope(|scope| {
@@ -87,6 +93,7 @@ fn walk(
             scope,
             text,
             run,
+            input_use,
             done: &done,
             next: Cell::new(0),
             head: RefCell::new(String::from("{")),
@@ -134,6 +141,7 @@ struct Jobs<'s, 'scope> {
     scope: &'s rayon::Scope<'scope>,
     text: &'scope str,
     run: usize,
+    input_use: InputUse,
     done: &'scope Mutex<Vec<(usize, Option<Done>)>>,
     next: Cell<usize>,
     /// The top-level members the typed view reads, as a JSON object (unclosed).
@@ -152,6 +160,18 @@ impl<'scope> Jobs<'_, 'scope> {
             }
         });
         id
+    }
+
+    /// Adds a top-level member to the text the typed view is read from.
+    fn add_to_head(&self, key: &str, raw: &RawValue) -> serde_json::Result<()> {
+        let mut head = self.head.borrow_mut();
+        if head.len() > 1 {
+            head.push(',');
+        }
+        head.push_str(&serde_json::to_string(key)?);
+        head.push(':');
+        head.push_str(raw.get());
+        Ok(())
     }
 
     /// Jobs for the runs of an array's raw elements.
@@ -247,6 +267,18 @@ impl<'de: 'scope, 'scope> Visitor<'de> for Walk<'_, '_, 'scope> {
                     // The typed view refuses duplicate fields: so must this.
                     return self.refuse();
                 }
+                (Kind::Top, member)
+                    if jobs.input_use == InputUse::Plangate
+                        && POLICY_ONLY_MEMBERS.contains(&member) =>
+                {
+                    // Not built: read as raw JSON (its syntax checked, as the
+                    // one-thread parse checks it); the typed view may read it.
+                    let raw: &'de RawValue = map.next_value()?;
+                    if !matches!(member, "planned_values" | "prior_state") {
+                        jobs.add_to_head(&key, raw).map_err(A::Error::custom)?;
+                    }
+                    Part::Ready(Value::Null)
+                }
                 (Kind::Top, "resource_changes" | "resource_drift") => {
                     map.next_value_seed(walk(Kind::Changes))?
                 }
@@ -255,13 +287,7 @@ impl<'de: 'scope, 'scope> Visitor<'de> for Walk<'_, '_, 'scope> {
                 }
                 (Kind::Top, _) => {
                     let raw: &'de RawValue = map.next_value()?;
-                    let mut head = jobs.head.borrow_mut();
-                    if head.len() > 1 {
-                        head.push(',');
-                    }
-                    head.push_str(&serde_json::to_string(&key).map_err(A::Error::custom)?);
-                    head.push(':');
-                    head.push_str(raw.get());
+                    jobs.add_to_head(&key, raw).map_err(A::Error::custom)?;
                     let run = jobs.run;
                     Part::Job(
                         jobs.spawn(move || value(raw.get(), run, 1).map(|v| Done::Values(vec![v]))),
@@ -370,13 +396,19 @@ fn take_changes(
 }
 
 /// Whether the split parse of `text` in runs of `run` bytes agrees with the
-/// one-thread parse: it refuses, or gives the same value and typed view. For the
-/// fuzzer and the property tests.
+/// one-thread parse, for each [`InputUse`]: it refuses, or gives the same value and
+/// typed view. For the fuzzer and the property tests.
 pub fn agrees_with_one_thread(text: &str, run: usize) -> bool {
-    let Some((value, raw)) = parse_in_runs(text, run) else {
+    [InputUse::Whole, InputUse::Plangate]
+        .into_iter()
+        .all(|input_use| agrees_for(text, run, input_use))
+}
+
+fn agrees_for(text: &str, run: usize, input_use: InputUse) -> bool {
+    let Some((value, raw)) = parse_in_runs(text, run, input_use) else {
         return true;
     };
-    let Ok(expected) = super::json::from_str(text) else {
+    let Ok(expected) = super::json::from_str_for(text, input_use) else {
         return false;
     };
     let Ok(expected_raw) = serde_json::from_str::<RawPlan>(text) else {
@@ -391,7 +423,7 @@ fn value(raw: &str, run: usize, depth: usize) -> Option<Value> {
     if raw.len() < run || depth > MAX_SPLIT_DEPTH {
         return super::json::from_str(raw).ok();
     }
-    let (part, mut outputs, _) = walk(raw, run, Kind::Spine, depth)?;
+    let (part, mut outputs, _) = walk(raw, run, Kind::Spine, depth, InputUse::Whole)?;
     build(part, &mut outputs)
 }
 
@@ -460,14 +492,14 @@ mod tests {
     use super::*;
 
     /// The one-thread result: the value and the typed view, or nothing.
-    fn serial(text: &str) -> Option<(Value, String)> {
-        let value = super::super::json::from_str(text).ok()?;
+    fn serial(text: &str, input_use: InputUse) -> Option<(Value, String)> {
+        let value = super::super::json::from_str_for(text, input_use).ok()?;
         let raw = serde_json::from_str::<RawPlan>(text).ok()?;
         Some((value, format!("{raw:?}")))
     }
 
-    fn split(text: &str, run: usize) -> Option<(Value, String)> {
-        parse_in_runs(text, run).map(|(v, raw)| (v, format!("{raw:?}")))
+    fn split(text: &str, run: usize, input_use: InputUse) -> Option<(Value, String)> {
+        parse_in_runs(text, run, input_use).map(|(v, raw)| (v, format!("{raw:?}")))
     }
 
     fn plans() -> Vec<(String, String)> {
@@ -490,11 +522,20 @@ mod tests {
         // Runs of a few bytes split every member and every array of these small
         // plans, as a huge plan is split.
         for (name, text) in plans() {
-            let expected = serial(&text).unwrap();
-            for run in [1, 64, 4096, usize::MAX] {
-                let got = split(&text, run).unwrap_or_else(|| panic!("{name}: not split"));
-                assert!(got.0 == expected.0, "{name} (run {run}): another value");
-                assert_eq!(got.1, expected.1, "{name} (run {run}): another typed view");
+            for input_use in [InputUse::Whole, InputUse::Plangate] {
+                let expected = serial(&text, input_use).unwrap();
+                for run in [1, 64, 4096, usize::MAX] {
+                    let got =
+                        split(&text, run, input_use).unwrap_or_else(|| panic!("{name}: not split"));
+                    assert!(
+                        got.0 == expected.0,
+                        "{name} ({input_use:?}, {run}): another value"
+                    );
+                    assert_eq!(
+                        got.1, expected.1,
+                        "{name} ({input_use:?}, {run}): another view"
+                    );
+                }
             }
         }
     }
@@ -512,7 +553,10 @@ mod tests {
             "[1,2,3]".to_string(),
             plan[..plan.len() / 2].to_string(),
         ] {
-            assert!(split(&text, 1).is_none(), "{}", &text[..text.len().min(60)]);
+            for input_use in [InputUse::Whole, InputUse::Plangate] {
+                let start = &text[..text.len().min(60)];
+                assert!(split(&text, 1, input_use).is_none(), "{start}");
+            }
         }
     }
 
@@ -523,8 +567,10 @@ mod tests {
             "[".repeat(200_000),
             "]".repeat(200_000)
         );
-        assert!(split(&deep, 1).is_none());
-        assert!(serial(&deep).is_none());
+        for input_use in [InputUse::Whole, InputUse::Plangate] {
+            assert!(split(&deep, 1, input_use).is_none());
+            assert!(serial(&deep, input_use).is_none());
+        }
     }
 
     proptest::proptest! {

@@ -167,6 +167,8 @@ pub struct PolicyEngine {
     /// Names `base` for the per-thread clones in [`ENGINES`]; clones of this
     /// value share it, as they share `base`.
     id: usize,
+    /// Whether any module names `input` (see [`PolicyEngine::reads_input`]).
+    reads_input: bool,
 }
 
 static NEXT_ENGINE_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -314,10 +316,19 @@ impl PolicyEngine {
             timeout: opts.timeout,
             namespaces,
             sources: Arc::new(sources),
-            files: Arc::new(files),
             batch: Arc::new(batch),
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            reads_input: files.iter().any(|f| names_input(&f.name, &f.text)),
+            files: Arc::new(files),
         })
+    }
+
+    /// Whether a policy can read the `input` document. When none can (the built-in
+    /// library reads `data.plangate`), a plan's large value trees need not be built
+    /// as policy values at all (`plan::InputUse`), which is most of a large plan's
+    /// parse. Decided once, when the policies are loaded.
+    pub fn reads_input(&self) -> bool {
+        self.reads_input
     }
 
     /// How many rules one regorus evaluation per input answers (0: rule by rule).
@@ -960,9 +971,73 @@ fn discover_namespaces(
         .collect())
 }
 
+/// Whether a module's text names `input`: the only way Rego reaches the input
+/// document is the `input` root (`input.x`, `with input as`, `import input`), so a
+/// module without that identifier cannot read it. Tokens come from regorus' own
+/// lexer, so strings and comments mentioning "input" do not count; an `input` field
+/// (`x.input`) does, which errs on the side of building the input. A module that
+/// does not lex counts as reading it.
+fn names_input(name: &str, text: &str) -> bool {
+    use regorus::unstable::{Lexer, TokenKind};
+    let Ok(source) = regorus::Source::from_contents(name.to_string(), text.to_string()) else {
+        return true;
+    };
+    let mut lexer = Lexer::new(&source);
+    loop {
+        match lexer.next_token() {
+            Ok(regorus::unstable::Token(TokenKind::Eof, _)) => return false,
+            Ok(regorus::unstable::Token(TokenKind::Ident, span)) if span.text() == "input" => {
+                return true
+            }
+            Ok(_) => {}
+            Err(_) => return true,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_module_reads_input_only_through_the_input_identifier() {
+        for (text, reads) in [
+            ("package a\nx := input.planned_values\n", true),
+            ("package a\nimport input.prior_state as s\nx := s\n", true),
+            ("package a\ntest_x if { x with input as {} }\n", true),
+            ("package a\nf(i) := i.input\n", true),
+            ("package a\nx := walk(input)\n", true),
+            // Words in strings and comments are not references.
+            ("package a\n# reads no input\nx := \"input\"\n", false),
+            (
+                "package a\nx := `input`\ny := data.plangate.changes\n",
+                false,
+            ),
+            ("package a\ninputs := 1\nmy_input := 2\n", false),
+        ] {
+            assert_eq!(names_input("a.rego", text), reads, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_built_in_library_reads_no_input() {
+        // `check` then builds only the parts of a plan plangate reads itself.
+        let opts = PolicyOptions {
+            builtin: true,
+            ..PolicyOptions::default()
+        };
+        assert!(!PolicyEngine::load(&opts, false).unwrap().reads_input());
+        let with_user = PolicyEngine::from_files(
+            vec![user_file(
+                "u.rego",
+                "package main\ndeny contains 1 if input.x\n",
+            )],
+            Vec::new(),
+            &PolicyOptions::default(),
+        )
+        .unwrap();
+        assert!(with_user.reads_input());
+    }
 
     fn user_file(name: &str, text: &str) -> PolicyFile {
         PolicyFile {
