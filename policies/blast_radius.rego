@@ -23,6 +23,6 @@ cap contains {
 	"reason": sprintf("the plan destroys or replaces %s, more than max_destroys %d; large plans are applied by hand", [lib.plural(n, "resource"), limit]),
 } if {
 	limit := lib.settings.max_destroys
-	n := count([chg | some chg in lib.active_changes; lib.is_destructive(chg)])
+	n := count(lib.destructive_changes)
 	n > limit
 }

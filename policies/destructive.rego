@@ -19,8 +19,7 @@ cap contains {
 	"reason": sprintf("%s; destructive changes are automated only from stage auto-apply-all", [lib.describe(chg)]),
 } if {
 	lib.stage_level < min_level
-	some chg in lib.active_changes
-	lib.is_destructive(chg)
+	some chg in lib.destructive_changes
 }
 
 # `forget` destroys nothing, but Terraform stops managing the object: that is not

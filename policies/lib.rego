@@ -48,9 +48,16 @@ now_ns := object.get(context, "now_ns", 0)
 
 # A change "does something" unless it is a no-op or a data read; only those get
 # per-change caps and gates, and only those count towards a plan's stage.
-does_something(chg) if not object.get(chg, "action", "unknown") in {"no-op", "read"}
+does_something(chg) if not object.get(chg, "action", "unknown") in idle_actions
 
-active_changes := [chg | some chg in changes; does_something(chg)]
+idle_actions := {"no-op", "read"}
+
+# does_something and is_destructive written out: these run once per change of the
+# plan, and a function call costs regorus microseconds (BENCHMARKS.md). The same
+# changes (lib_test.rego).
+active_changes := [chg | some chg in changes; not chg.action in idle_actions]
+
+destructive_changes := [chg | some chg in active_changes; chg.destructive == true]
 
 plan_does_something if count(active_changes) > 0
 
@@ -97,7 +104,7 @@ replace_verbs := {
 verb(chg) := replace_verbs[object.get(chg, "replace_order", "destroy-before-create")] if {
 	chg.action == "replace"
 } else := verbs[chg.action] if {
-	chg.action in object.keys(verbs)
+	verbs[chg.action]
 } else := sprintf("has actions plangate does not recognise (%s)", [concat(", ", object.get(chg, "actions", []))])
 
 # "aws_db_instance.main", or "aws_db_instance.main (deposed object 1a2b)".

@@ -67,6 +67,28 @@ test_does_something if {
 	lib.does_something({}) # no action: assume the worst
 }
 
+# active_changes and destructive_changes write out does_something and
+# is_destructive: they must select the same changes.
+test_written_out_selections_agree_with_the_functions if {
+	chgs := [
+		{"action": "create", "destructive": false},
+		{"action": "no-op", "destructive": false},
+		{"action": "read"},
+		{"action": "delete", "destructive": true},
+		{"action": "replace", "destructive": true},
+		{"action": "no-op", "destructive": true},
+		{"destructive": true},
+		{},
+		{"action": "forget", "destructive": "yes"},
+	]
+	active := lib.active_changes with data.plangate.changes as chgs
+	active == [chg | some chg in chgs; lib.does_something(chg)]
+	count(active) == 6
+	destructive := lib.destructive_changes with data.plangate.changes as chgs
+	destructive == [chg | some chg in active; lib.is_destructive(chg)]
+	count(destructive) == 3
+}
+
 test_plan_does_something if {
 	lib.plan_does_something with data.plangate.changes as [{"action": "no-op"}, {"action": "create"}]
 	not lib.plan_does_something with data.plangate.changes as [{"action": "no-op"}, {"action": "read"}]
