@@ -287,14 +287,18 @@ fn check_one(prepared: &Prepared, src: &PlanSource) -> PlanReport {
         Ok(p) => p,
         Err(d) => return PlanReport::failed(name, d),
     };
-    match evaluate(prepared, &plan) {
+    let report = match evaluate(prepared, &plan) {
         Ok(r) => r,
         // Evaluation errors can quote plan values (`Got "hunter2" instead`).
         Err(d) => {
             let redactor = crate::redact::Redactor::new(&plan.secrets);
             PlanReport::failed(name, d.map_text(|t| redactor.string(t)))
         }
+    };
+    if plan.changes.len() >= crate::LARGE_PLAN {
+        crate::free_later(plan);
     }
+    report
 }
 
 /// Evaluate one loaded plan and decide its stages.

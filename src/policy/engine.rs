@@ -395,7 +395,7 @@ impl PolicyEngine {
         data: Value,
         extra_rules: &[&str],
     ) -> Result<Evaluation, Diag> {
-        let _guard = super::plan_data::PlanDataGuard::set(data);
+        let guard = super::plan_data::PlanDataGuard::set(data);
         engine.set_input(input.clone());
         let mut out = Evaluation::default();
         let deadline = self.timeout.map(|t| (Instant::now() + t, t));
@@ -411,6 +411,9 @@ impl PolicyEngine {
             }
         }
         out.prints = engine.take_prints().unwrap_or_default();
+        if guard.large() {
+            forget_plan(engine);
+        }
         Ok(out)
     }
 
@@ -971,6 +974,17 @@ fn discover_namespaces(
         .collect())
 }
 
+/// Makes a (cached) engine let go of the large plan it evaluated: its input, and
+/// the rule values and documents regorus keeps until the next evaluation, which
+/// hold parts of the plan. Then only the plan's owner and the per-plan document
+/// keep them, and both are freed off the caller's path (`free_later`), not at
+/// the next evaluation or at exit. regorus cleans its evaluation state when an
+/// evaluation starts, so asking for a rule that does not exist does just that.
+fn forget_plan(engine: &mut regorus::Engine) {
+    engine.set_input(Value::new_object());
+    let _ = engine.eval_rule("data.__plangate_forget_plan".to_string());
+}
+
 /// Whether a module's text names `input`: the only way Rego reaches the input
 /// document is the `input` root (`input.x`, `with input as`, `import input`), so a
 /// module without that identifier cannot read it. Tokens come from regorus' own
@@ -1016,6 +1030,32 @@ mod tests {
             ("package a\ninputs := 1\nmy_input := 2\n", false),
         ] {
             assert_eq!(names_input("a.rego", text), reads, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_engine_that_forgot_a_large_plan_evaluates_the_next_one() {
+        // After a large plan the cached engine drops what it kept of it; the next
+        // plan on the same thread is evaluated as by a fresh engine.
+        let engine = PolicyEngine::from_files(
+            vec![user_file(
+                "a.rego",
+                "package main\nimport rego.v1\ndeny contains c.address if some c in data.plangate.changes\n",
+            )],
+            Vec::new(),
+            &PolicyOptions::default(),
+        )
+        .unwrap();
+        let doc = |n: usize| {
+            let changes: Vec<serde_json::Value> = (0..n)
+                .map(|i| serde_json::json!({"address": format!("r.x{i}")}))
+                .collect();
+            Value::from(serde_json::json!({"plangate": {"changes": changes}}))
+        };
+        let input = Value::new_object();
+        for n in [crate::LARGE_PLAN, 1, crate::LARGE_PLAN + 1, 0] {
+            let out = engine.evaluate(&input, doc(n), &[]).unwrap();
+            assert_eq!(out.failures.len(), n);
         }
     }
 

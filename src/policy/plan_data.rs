@@ -61,17 +61,30 @@ pub fn extension(args: Vec<Value>) -> anyhow::Result<Value> {
 }
 
 /// Sets the per-plan documents for the evaluations on this thread until dropped.
-pub struct PlanDataGuard(());
+pub struct PlanDataGuard {
+    large: bool,
+}
 
 impl PlanDataGuard {
     pub fn set(doc: Value) -> PlanDataGuard {
+        let changes = doc["plangate"]["changes"].as_array().map_or(0, |c| c.len());
         CURRENT.with(|c| *c.borrow_mut() = doc);
-        PlanDataGuard(())
+        PlanDataGuard {
+            large: changes >= crate::LARGE_PLAN,
+        }
+    }
+
+    /// Whether the documents are those of a large plan ([`crate::LARGE_PLAN`]).
+    pub fn large(&self) -> bool {
+        self.large
     }
 }
 
 impl Drop for PlanDataGuard {
     fn drop(&mut self) {
-        CURRENT.with(|c| *c.borrow_mut() = Value::Undefined);
+        let doc = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), Value::Undefined));
+        if self.large {
+            crate::free_later(doc);
+        }
     }
 }
