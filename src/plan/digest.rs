@@ -26,7 +26,7 @@ pub fn plan_digest(plan: &Plan) -> String {
         .par_iter()
         .map(|c| {
             let change = &changes[c.index_in_plan]["change"];
-            let mut h = HashWriter(Sha256::new());
+            let mut h = HashWriter::new();
             canonical_json(&mut h, &json!([c.address, c.deposed, c.action.as_str()]));
             h.write(b"|");
             write_normalised(
@@ -42,11 +42,11 @@ pub fn plan_digest(plan: &Plan) -> String {
                 &change["after_unknown"],
                 &change["after_sensitive"],
             );
-            h.0.finalize().into()
+            h.finalize()
         })
         .collect();
     per_change.sort_unstable();
-    let mut h = HashWriter(Sha256::new());
+    let mut h = HashWriter::new();
     for d in &per_change {
         h.write(d);
     }
@@ -57,7 +57,7 @@ pub fn plan_digest(plan: &Plan) -> String {
         .collect();
     outputs.sort();
     canonical_json(&mut h, &json!(outputs));
-    hex(&h.0.finalize())
+    hex(&h.finalize())
 }
 
 /// `sha256:<hex>` of the sorted (module-relative address, type, action class) of the
@@ -84,18 +84,45 @@ pub fn changeset_digest(plan: &Plan) -> String {
     hash(&json!(items))
 }
 
-/// Feeds bytes to the hash.
-struct HashWriter(Sha256);
+/// Feeds bytes to the hash through a buffer: canonical JSON comes in pieces of a
+/// few bytes (`{`, a key, `:`), and one hash update per piece cost more than the
+/// hashing itself.
+struct HashWriter {
+    sha: Sha256,
+    buf: Vec<u8>,
+}
+
+const HASH_BUFFER: usize = 8192;
 
 impl HashWriter {
+    fn new() -> HashWriter {
+        HashWriter {
+            sha: Sha256::new(),
+            buf: Vec::with_capacity(HASH_BUFFER),
+        }
+    }
+
     fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
+        if self.buf.len() + bytes.len() > HASH_BUFFER {
+            self.sha.update(&self.buf);
+            self.buf.clear();
+        }
+        if bytes.len() > HASH_BUFFER {
+            self.sha.update(bytes);
+        } else {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    fn finalize(mut self) -> [u8; 32] {
+        self.sha.update(&self.buf);
+        self.sha.finalize().into()
     }
 }
 
 impl std::io::Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
+        HashWriter::write(self, buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -251,9 +278,9 @@ fn hex(digest: &[u8]) -> String {
 
 /// Hash of a small value's canonical JSON.
 fn hash(v: &Json) -> String {
-    let mut h = HashWriter(Sha256::new());
+    let mut h = HashWriter::new();
     canonical_json(&mut h, v);
-    hex(&h.0.finalize())
+    hex(&h.finalize())
 }
 
 /// A well-formed digest: `sha256:` and 64 lower-case hex digits.
