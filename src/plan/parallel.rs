@@ -8,6 +8,9 @@
 //! as it is read. `resource_changes` and `resource_drift` give the typed view from
 //! the same runs, while they are in cache.
 //!
+//! With [`InputUse::Plangate`] the members no policy reads are only read as raw
+//! text (their syntax checked), not built.
+//!
 //! The result is the value and typed view the one-thread path gives. Anything
 //! unusual (invalid JSON, a duplicate top-level key, a shape the typed view
 //! refuses) returns `None`, and the caller parses the plan the one-thread way,
@@ -570,6 +573,14 @@ mod tests {
         for input_use in [InputUse::Whole, InputUse::Plangate] {
             assert!(split(&deep, 1, input_use).is_none());
             assert!(serial(&deep, input_use).is_none());
+        }
+        // A member that is only checked is not built: deep nesting there is no
+        // stack overflow either, and both parses answer alike.
+        let deep = deep.replace("\"x\"", "\"planned_values\"");
+        for input_use in [InputUse::Whole, InputUse::Plangate] {
+            for run in [1, 4096] {
+                assert_eq!(split(&deep, run, input_use), serial(&deep, input_use));
+            }
         }
     }
 
