@@ -86,17 +86,6 @@ fn address(v: &Value) -> usize {
 }
 
 impl Shared<'_> {
-    /// As regorus: NaN and infinities have no JSON form and break its ordering.
-    fn finite<E: Error>(v: f64) -> Result<(), E> {
-        if v.is_finite() {
-            Ok(())
-        } else {
-            Err(E::custom(format!(
-                "invalid non-finite number in input: {v}"
-            )))
-        }
-    }
-
     fn string(self, s: &str) -> (Value, Id) {
         let mut tables = self.0.borrow_mut();
         let shared = match tables.strings.get(s) {
@@ -165,7 +154,12 @@ impl<'de> Visitor<'de> for Shared<'_> {
     }
 
     fn visit_f64<E: Error>(self, v: f64) -> Result<Self::Value, E> {
-        Shared::finite(v)?;
+        // As regorus: NaN and infinities have no JSON form and break its ordering.
+        if !v.is_finite() {
+            return Err(E::custom(format!(
+                "invalid non-finite number in input: {v}"
+            )));
+        }
         Ok((Value::from(v), Id::Float(v.to_bits())))
     }
 

@@ -1013,6 +1013,16 @@ fn names_input(name: &str, text: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// An engine of one user module, default options.
+    fn user_engine(text: &str) -> PolicyEngine {
+        PolicyEngine::from_files(
+            vec![user_file("a.rego", text)],
+            Vec::new(),
+            &PolicyOptions::default(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn a_module_reads_input_only_through_the_input_identifier() {
         for (text, reads) in [
@@ -1037,15 +1047,9 @@ mod tests {
     fn an_engine_that_forgot_a_large_plan_evaluates_the_next_one() {
         // After a large plan the cached engine drops what it kept of it; the next
         // plan on the same thread is evaluated as by a fresh engine.
-        let engine = PolicyEngine::from_files(
-            vec![user_file(
-                "a.rego",
-                "package main\nimport rego.v1\ndeny contains c.address if some c in data.plangate.changes\n",
-            )],
-            Vec::new(),
-            &PolicyOptions::default(),
-        )
-        .unwrap();
+        let engine = user_engine(
+            "package main\nimport rego.v1\ndeny contains c.address if some c in data.plangate.changes\n",
+        );
         let doc = |n: usize| {
             let changes: Vec<serde_json::Value> = (0..n)
                 .map(|i| serde_json::json!({"address": format!("r.x{i}")}))
@@ -1067,16 +1071,7 @@ mod tests {
             ..PolicyOptions::default()
         };
         assert!(!PolicyEngine::load(&opts, false).unwrap().reads_input());
-        let with_user = PolicyEngine::from_files(
-            vec![user_file(
-                "u.rego",
-                "package main\ndeny contains 1 if input.x\n",
-            )],
-            Vec::new(),
-            &PolicyOptions::default(),
-        )
-        .unwrap();
-        assert!(with_user.reads_input());
+        assert!(user_engine("package main\ndeny contains 1 if input.x\n").reads_input());
     }
 
     fn user_file(name: &str, text: &str) -> PolicyFile {
