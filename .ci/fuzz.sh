@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # CI smoke run of the cargo-fuzz targets (see RELIABILITY.md, "Fuzzing"): install
 # cargo-fuzz if missing, build every target, then run each for SMOKE_SECONDS (15 s by
-# default, a minute for all four) starting from the committed corpus. Any crash, hang
-# (> 10 s on one input) or memory blow-up (> 2 GB) fails the script; the input that
-# caused it is left in fuzz/artifacts/<target>/ and printed.
+# default; the targets side by side, one per core) starting from the committed
+# corpus. Any crash, hang (> 10 s on one input) or memory blow-up (> 2 GB) fails the
+# script; the input that caused it is left in fuzz/artifacts/<target>/ and printed.
 #
 # Only stable Rust is needed: cargo-fuzz passes nightly `-Z` flags (sanitizer,
 # coverage instrumentation), which RUSTC_BOOTSTRAP=1 lets stable rustc accept.
@@ -36,15 +36,31 @@ echo "== cargo fuzz build (${BUILD[*]})"
 # committed one (new inputs are kept by hand, after `cargo fuzz cmin`).
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-failed=()
-for t in "${TARGETS[@]}"; do
-    echo "== fuzz $t for ${SMOKE_SECONDS}s"
+# Targets run side by side, one per core (libFuzzer is single-threaded), each from
+# its own copy of the corpus; their results are printed in order afterwards.
+JOBS="${FUZZ_JOBS:-$(nproc)}"
+fuzz_one() { # <target>: exit status in $scratch/<target>.rc
+    local t="$1" rc=0
     mkdir -p "$scratch/$t" "fuzz/artifacts/$t"
     cp -r "fuzz/corpus/$t/." "$scratch/$t/"
-    if ! (cd fuzz && cargo fuzz run "${BUILD[@]}" "$t" "$scratch/$t" -- \
+    (cd fuzz && cargo fuzz run "${BUILD[@]}" "$t" "$scratch/$t" -- \
         -max_total_time="$SMOKE_SECONDS" -timeout=10 -rss_limit_mb=2048 \
         -dict="dict/${DICT[$t]}.dict" -print_final_stats=1 -close_fd_mask=1 \
-        2>"$scratch/$t.log"); then
+        2>"$scratch/$t.log") || rc=$?
+    echo "$rc" >"$scratch/$t.rc"
+}
+echo "== fuzz ${TARGETS[*]} for ${SMOKE_SECONDS}s each, $JOBS at a time"
+running=0
+for t in "${TARGETS[@]}"; do
+    if [ "$running" -ge "$JOBS" ]; then wait -n || true; running=$((running - 1)); fi
+    fuzz_one "$t" &
+    running=$((running + 1))
+done
+wait
+failed=()
+for t in "${TARGETS[@]}"; do
+    echo "== fuzz $t"
+    if [ "$(cat "$scratch/$t.rc" 2>/dev/null || echo 1)" != 0 ]; then
         failed+=("$t")
         tail -n 60 "$scratch/$t.log"
         echo "!! $t crashed; reproducer: $(ls -t "fuzz/artifacts/$t" | head -n 1 | sed "s|^|fuzz/artifacts/$t/|")"
