@@ -72,7 +72,9 @@ gate contains {
 }
 
 # Checked by shape first, so that a malformed timestamp stays a finding even with
-# strict builtin errors (where time.parse_rfc3339_ns would raise).
-rfc3339 := `^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`
+# strict builtin errors (where time.parse_rfc3339_ns would raise). `[0-9]`, not `\d`:
+# ASCII digits as in Go's RE2 (regorus' `\d` is Unicode's, and its class alone was a
+# fifth of the instructions of checking a small plan, to compile).
+rfc3339 := `^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$`
 
 planned_at_ns := time.parse_rfc3339_ns(lib.plan.timestamp) if regex.match(rfc3339, lib.plan.timestamp)

@@ -112,6 +112,15 @@ test_malformed_timestamp_gate if {
 	}}
 }
 
+# Digits other than ASCII (here Arabic-Indic) are no RFC 3339 time, as in OPA's RE2.
+test_non_ascii_digits_timestamp_gate if {
+	regex.match(plan_health.rfc3339, "2026-11-22T09:29:30Z")
+	not regex.match(plan_health.rfc3339, "٢٠٢٦-11-22T09:29:30Z")
+	some g in results(at("٢٠٢٦-11-22T09:29:30Z"), [update], two_hours).gate
+	startswith(g.reason, "the plan's timestamp")
+	contains(g.reason, "is not an RFC 3339 time")
+}
+
 test_no_plan_document if {
 	caps := plan_health.cap with data.plangate.changes as [update]
 	gates := plan_health.gate with data.plangate.changes as [update]
