@@ -309,12 +309,21 @@ impl<'de: 'scope, 'scope> Visitor<'de> for Walk<'_, '_, 'scope> {
         if self.kind == Kind::Top {
             return self.refuse();
         }
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<&'de RawValue>()? {
-            items.push(item);
-        }
         let changes = self.kind == Kind::Changes;
-        let ids = self.jobs.array(&items, self.depth, changes);
+        // A run's jobs start as soon as its elements are read, so that the pool
+        // parses them while this thread reads the rest of the document.
+        let mut ids = Vec::new();
+        let mut pending: Vec<&'de RawValue> = Vec::new();
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            pending.push(item);
+            let (first, last) = (pending[0].get(), item.get());
+            let span = last.as_ptr() as usize + last.len() - first.as_ptr() as usize;
+            if span >= self.jobs.run {
+                ids.extend(self.jobs.array(&pending, self.depth, changes));
+                pending.clear();
+            }
+        }
+        ids.extend(self.jobs.array(&pending, self.depth, changes));
         Ok(if changes {
             Part::Changes(ids)
         } else {

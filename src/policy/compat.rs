@@ -1,9 +1,15 @@
 //! OPA builtins that regorus does not ship but real policy libraries still call:
 //! the deprecated v0 builtins (`re_match`, `any`, `all`, `set_diff`, `cast_*`,
-//! `net.cidr_overlap`). Registered as regorus extensions; like OPA's non-strict
-//! mode, bad arguments make the call undefined rather than an error.
+//! `net.cidr_overlap`), `net.cidr_intersects`, `net.cidr_merge`, and the hashes
+//! `crypto.md5/sha1/sha256` and `crypto.hmac.*`. Registered as regorus
+//! extensions; like OPA's non-strict mode, bad arguments make the call undefined
+//! rather than an error. The conformance case `builtins-extra` checks them against
+//! OPA.
 
+use hmac::{Hmac, Mac};
+use ipnet::IpNet;
 use regorus::Value;
+use sha2::Digest;
 
 type Ext = fn(Vec<Value>) -> anyhow::Result<Value>;
 
@@ -20,6 +26,16 @@ pub const EXTENSIONS: &[(&str, u8, Ext)] = &[
     ("cast_null", 1, cast_null),
     ("cast_object", 1, cast_object),
     ("net.cidr_overlap", 2, cidr_overlap),
+    ("net.cidr_intersects", 2, cidr_intersects),
+    ("net.cidr_merge", 1, cidr_merge),
+    ("crypto.md5", 1, md5),
+    ("crypto.sha1", 1, sha1),
+    ("crypto.sha256", 1, sha256),
+    ("crypto.hmac.md5", 2, hmac_md5),
+    ("crypto.hmac.sha1", 2, hmac_sha1),
+    ("crypto.hmac.sha256", 2, hmac_sha256),
+    ("crypto.hmac.sha512", 2, hmac_sha512),
+    ("crypto.hmac.equal", 2, hmac_equal),
 ];
 
 pub fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
@@ -108,52 +124,174 @@ fn cast_object(args: Vec<Value>) -> anyhow::Result<Value> {
 
 /// `net.cidr_overlap(cidr, ip)`: the deprecated name of `net.cidr_contains`.
 fn cidr_overlap(args: Vec<Value>) -> anyhow::Result<Value> {
-    let (Ok(cidr), Ok(ip)) = (args[0].as_string(), args[1].as_string()) else {
-        return Ok(Value::Undefined);
-    };
-    let (Ok(net), Ok(addr)) = (
-        cidr.parse::<ipnet_lite::Net>(),
-        ip.parse::<std::net::IpAddr>(),
+    let (Some(net), Ok(Ok(ip))) = (
+        cidr(&args[0]),
+        args[1].as_string().map(|s| s.parse::<std::net::IpAddr>()),
     ) else {
         return Ok(Value::Undefined);
     };
-    Ok(Value::Bool(net.contains(addr)))
+    Ok(Value::Bool(net.contains(&ip)))
 }
 
-/// A tiny CIDR type: std has addresses but no networks.
-mod ipnet_lite {
-    use std::net::IpAddr;
-    use std::str::FromStr;
+/// A CIDR block (`10.0.0.0/8`; host bits allowed, as Go's `ParseCIDR` allows them).
+fn cidr(v: &Value) -> Option<IpNet> {
+    v.as_string().ok()?.parse().ok()
+}
 
-    pub struct Net {
-        addr: IpAddr,
-        prefix: u32,
-    }
+/// `net.cidr_intersects(a, b)`: blocks are aligned, so two intersect exactly when
+/// one holds the other's first address (OPA's own test).
+fn cidr_intersects(args: Vec<Value>) -> anyhow::Result<Value> {
+    let (Some(a), Some(b)) = (cidr(&args[0]), cidr(&args[1])) else {
+        return Ok(Value::Undefined);
+    };
+    Ok(Value::Bool(
+        a.contains(&b.network()) || b.contains(&a.network()),
+    ))
+}
 
-    impl FromStr for Net {
-        type Err = ();
-        fn from_str(s: &str) -> Result<Net, ()> {
-            let (a, p) = s.split_once('/').ok_or(())?;
-            let addr: IpAddr = a.parse().map_err(|_| ())?;
-            let prefix: u32 = p.parse().map_err(|_| ())?;
-            let max = if addr.is_ipv4() { 32 } else { 128 };
-            (prefix <= max).then_some(Net { addr, prefix }).ok_or(())
+/// `net.cidr_merge(cidrs_or_ips)`: the fewest blocks covering them all, as a set of
+/// strings, the way OPA merges them: a bare IPv4 address is its classful network
+/// (`10.0.0.5` is `10.0.0.5/8`), a bare IPv6 one is an error (undefined), and a
+/// block that touches no other is given back as it came.
+fn cidr_merge(args: Vec<Value>) -> anyhow::Result<Value> {
+    let Some(items) = elements(&args[0]) else {
+        return Ok(Value::Undefined);
+    };
+    let mut blocks = Vec::with_capacity(items.len());
+    for item in &items {
+        match item.as_string().ok().and_then(|t| merge_block(t)) {
+            Some(block) => blocks.push(block),
+            None => return Ok(Value::Undefined),
         }
     }
-
-    impl Net {
-        pub fn contains(&self, ip: IpAddr) -> bool {
-            match (self.addr, ip) {
-                (IpAddr::V4(n), IpAddr::V4(i)) => {
-                    let mask = u32::MAX.checked_shl(32 - self.prefix).unwrap_or(0);
-                    u32::from(n) & mask == u32::from(i) & mask
+    // Sort by range, then sweep: a block overlapping or adjacent to the cluster
+    // before it joins it (v4 before v6; the families never join).
+    blocks.sort_by_key(|(net, _)| (net.network().is_ipv6(), range(net)));
+    let mut merged = std::collections::BTreeSet::new();
+    let mut cluster: Vec<(IpNet, String)> = Vec::new();
+    let flush = |cluster: &mut Vec<(IpNet, String)>,
+                 merged: &mut std::collections::BTreeSet<Value>| {
+        match cluster.as_slice() {
+            [] => {}
+            [(_, text)] => {
+                merged.insert(Value::from(text.clone()));
+            }
+            many => {
+                let nets: Vec<IpNet> = many.iter().map(|(n, _)| *n).collect();
+                for n in IpNet::aggregate(&nets) {
+                    merged.insert(Value::from(n.to_string()));
                 }
-                (IpAddr::V6(n), IpAddr::V6(i)) => {
-                    let mask = u128::MAX.checked_shl(128 - self.prefix).unwrap_or(0);
-                    u128::from(n) & mask == u128::from(i) & mask
-                }
-                _ => false,
             }
         }
+        cluster.clear();
+    };
+    let mut end: Option<(bool, u128)> = None;
+    for (net, text) in blocks {
+        let (first, last) = range(&net);
+        let v6 = net.network().is_ipv6();
+        let joins = matches!(end, Some((e6, e)) if e6 == v6 && first.saturating_sub(1) <= e);
+        if !joins {
+            flush(&mut cluster, &mut merged);
+        }
+        end = Some(match end {
+            Some((e6, e)) if joins && e6 == v6 => (v6, e.max(last)),
+            _ => (v6, last),
+        });
+        cluster.push((net, text));
     }
+    flush(&mut cluster, &mut merged);
+    Ok(Value::from(merged))
+}
+
+/// One element of `net.cidr_merge`: its block, and its text if left alone (Go's
+/// `IPNet.String`, which does not mask a bare address).
+fn merge_block(text: &str) -> Option<(IpNet, String)> {
+    use std::net::IpAddr;
+    let Ok(ip) = text.parse::<IpAddr>() else {
+        let net = text.parse::<IpNet>().ok()?.trunc();
+        return Some((net, net.to_string()));
+    };
+    let v4 = match ip {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(v6) => v6.to_ipv4_mapped()?,
+    };
+    // Go's `DefaultMask`: class A, B, C; none for D and E (left undefined here).
+    let prefix = match v4.octets()[0] {
+        0..=127 => 8,
+        128..=191 => 16,
+        192..=223 => 24,
+        _ => return None,
+    };
+    let net = ipnet::Ipv4Net::new(v4, prefix).ok()?;
+    Some((IpNet::V4(net.trunc()), format!("{v4}/{prefix}")))
+}
+
+/// First and last address of a block, as numbers.
+fn range(net: &IpNet) -> (u128, u128) {
+    match net {
+        IpNet::V4(n) => (
+            u32::from(n.network()).into(),
+            u32::from(n.broadcast()).into(),
+        ),
+        IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
+    }
+}
+
+fn hex_digest<D: Digest>(args: Vec<Value>) -> anyhow::Result<Value> {
+    let Ok(text) = args[0].as_string() else {
+        return Ok(Value::Undefined);
+    };
+    Ok(Value::from(lower_hex(&D::digest(text.as_bytes()))))
+}
+
+fn lower_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn md5(args: Vec<Value>) -> anyhow::Result<Value> {
+    hex_digest::<md5::Md5>(args)
+}
+
+fn sha1(args: Vec<Value>) -> anyhow::Result<Value> {
+    hex_digest::<sha1::Sha1>(args)
+}
+
+fn sha256(args: Vec<Value>) -> anyhow::Result<Value> {
+    hex_digest::<sha2::Sha256>(args)
+}
+
+/// `crypto.hmac.<hash>(message, key)`: the MAC in lower-case hex.
+fn hex_hmac<M: Mac + hmac::digest::KeyInit>(args: Vec<Value>) -> anyhow::Result<Value> {
+    let (Ok(message), Ok(key)) = (args[0].as_string(), args[1].as_string()) else {
+        return Ok(Value::Undefined);
+    };
+    let Ok(mut mac) = <M as Mac>::new_from_slice(key.as_bytes()) else {
+        return Ok(Value::Undefined);
+    };
+    mac.update(message.as_bytes());
+    Ok(Value::from(lower_hex(&mac.finalize().into_bytes())))
+}
+
+fn hmac_md5(args: Vec<Value>) -> anyhow::Result<Value> {
+    hex_hmac::<Hmac<md5::Md5>>(args)
+}
+
+fn hmac_sha1(args: Vec<Value>) -> anyhow::Result<Value> {
+    hex_hmac::<Hmac<sha1::Sha1>>(args)
+}
+
+fn hmac_sha256(args: Vec<Value>) -> anyhow::Result<Value> {
+    hex_hmac::<Hmac<sha2::Sha256>>(args)
+}
+
+fn hmac_sha512(args: Vec<Value>) -> anyhow::Result<Value> {
+    hex_hmac::<Hmac<sha2::Sha512>>(args)
+}
+
+/// `crypto.hmac.equal(mac1, mac2)`: OPA compares the strings' bytes.
+fn hmac_equal(args: Vec<Value>) -> anyhow::Result<Value> {
+    let (Ok(a), Ok(b)) = (args[0].as_string(), args[1].as_string()) else {
+        return Ok(Value::Undefined);
+    };
+    Ok(Value::Bool(a.as_bytes() == b.as_bytes()))
 }
