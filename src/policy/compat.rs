@@ -166,7 +166,7 @@ fn cidr_merge(args: Vec<Value>) -> anyhow::Result<Value> {
     }
     // Sort by range, then sweep: a block overlapping or adjacent to the cluster
     // before it joins it (v4 before v6; the families never join).
-    blocks.sort_by_key(|(net, _)| (net.network().is_ipv6(), range(net)));
+    blocks.sort_by_key(|(net, _)| (matches!(net, IpNet::V6(_)), range(net)));
     let mut merged = std::collections::BTreeSet::new();
     let mut cluster: Vec<(IpNet, String)> = Vec::new();
     let flush = |cluster: &mut Vec<(IpNet, String)>,
@@ -185,18 +185,18 @@ fn cidr_merge(args: Vec<Value>) -> anyhow::Result<Value> {
         }
         cluster.clear();
     };
+    // The family and the last address of the cluster being built.
     let mut end: Option<(bool, u128)> = None;
     for (net, text) in blocks {
         let (first, last) = range(&net);
-        let v6 = net.network().is_ipv6();
-        let joins = matches!(end, Some((e6, e)) if e6 == v6 && first.saturating_sub(1) <= e);
-        if !joins {
-            flush(&mut cluster, &mut merged);
-        }
-        end = Some(match end {
-            Some((e6, e)) if joins && e6 == v6 => (v6, e.max(last)),
-            _ => (v6, last),
-        });
+        let v6 = matches!(net, IpNet::V6(_));
+        end = match end {
+            Some((e6, e)) if e6 == v6 && first.saturating_sub(1) <= e => Some((v6, e.max(last))),
+            _ => {
+                flush(&mut cluster, &mut merged);
+                Some((v6, last))
+            }
+        };
         cluster.push((net, text));
     }
     flush(&mut cluster, &mut merged);
