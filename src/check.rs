@@ -7,16 +7,16 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
-use crate::config::{Config, Enforcement};
+use crate::config::Config;
 use crate::context::{Context, ContextOptions};
-use crate::decision::{self, StageRule};
+use crate::decision::{self, PolicySets};
 use crate::diag::Diag;
 use crate::hcl::locate::SourceCache;
 use crate::input_shape::{InputShape, ShapeContext};
 use crate::ledger::Ledger;
 use crate::plan::digest;
 use crate::plan::{self, Plan, PlanSource};
-use crate::policy::{PolicyEngine, PolicyOptions, RuleResult};
+use crate::policy::{PolicyOptions, PolicySetEngines, RuleResult};
 use crate::report::{PlanReport, Report};
 use crate::stage::Stage;
 
@@ -100,7 +100,8 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config, Diag> {
 pub struct Prepared {
     pub config: Config,
     pub context: Context,
-    pub engine: PolicyEngine,
+    /// One compiled unit per policy set, and one for `-p` and the built-in library.
+    pub engine: PolicySetEngines,
     pub ledger: Ledger,
     pub approved_digest: Option<String>,
     pub input_shape: InputShape,
@@ -108,26 +109,16 @@ pub struct Prepared {
     /// How much of each plan to build as `input`: all of it only when a policy
     /// reads it.
     pub input_use: plan::InputUse,
-    /// Namespace → (policy set, enforcement, owners group).
-    sets: Vec<(String, String, Enforcement, Option<String>)>,
+    /// The configured policy sets: a failure's enforcement is its set's.
+    pub sets: PolicySets,
 }
 
 /// Load config, context and policies once.
 pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
     let config = load_config(opts.config.as_deref())?;
     let context = Context::resolve(&opts.context, &config)?;
-    let mut policy = opts.policy.clone();
-    let mut set_roots = Vec::new();
-    for (name, set) in &config.policy_sets {
-        let root = config.resolve(&set.path);
-        policy.policy_paths.push(root.clone());
-        set_roots.push((name.clone(), root, set.enforcement, set.owners.clone()));
-    }
-    // Policy sets are evaluated whole, whatever --namespace selects.
-    policy
-        .always_roots
-        .extend(set_roots.iter().map(|(_, root, ..)| root.clone()));
-    let engine = PolicyEngine::load(&policy, false)?;
+    let sets = PolicySets::from_config(&config);
+    let engine = PolicySetEngines::load(&opts.policy, &sets)?;
     let ledger_path = opts
         .ledger
         .clone()
@@ -136,23 +127,6 @@ pub fn prepare(opts: &CheckOptions) -> Result<Prepared, Diag> {
         Some(p) => Ledger::read(p)?,
         None => Ledger::default(),
     };
-    let mut sets = Vec::new();
-    for ns in engine.namespaces() {
-        for (name, root, enforcement, owners) in &set_roots {
-            let canon_root = root.canonicalize().unwrap_or_else(|_| root.clone());
-            // Every file of the package: a package split between a set and other
-            // policies keeps the default (hard-mandatory) enforcement.
-            let inside = ns.files.iter().all(|f| {
-                let p = Path::new(f);
-                p.canonicalize()
-                    .unwrap_or_else(|_| p.to_path_buf())
-                    .starts_with(&canon_root)
-            });
-            if inside {
-                sets.push((ns.name.clone(), name.clone(), *enforcement, owners.clone()));
-            }
-        }
-    }
     let input_use = if engine.reads_input() {
         plan::InputUse::Whole
     } else {
@@ -355,7 +329,17 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
     let mut gates = std::mem::take(&mut eval.gates);
     let mut advisory = Vec::new();
     for f in std::mem::take(&mut eval.failures) {
-        match failure_gate(prepared, &f) {
+        let failure = decision::Failure {
+            set: f.set.as_deref(),
+            namespace: &f.namespace,
+            rule: &f.rule,
+            msg: &f.msg,
+        };
+        let gate =
+            prepared
+                .sets
+                .failure_gate(failure, &prepared.config, &prepared.context.approvers);
+        match gate {
             Some(g) => {
                 gates.push(g);
                 eval.failures.push(f);
@@ -376,6 +360,7 @@ pub fn evaluate(prepared: &Prepared, plan: &Plan) -> Result<PlanReport, Diag> {
             ),
             metadata: serde_json::Map::new(),
             loc: None,
+            set: None,
         });
     }
     let decision = crate::timings::phase("decide", || {
@@ -402,55 +387,6 @@ fn ledger_view(ledger: &Ledger, env: &str, promote_from: Option<&str>) -> serde_
         .filter(|r| r.environment == env || Some(r.environment.as_str()) == promote_from)
         .collect();
     serde_json::json!({ "records": records })
-}
-
-/// The gate a failure opens: hard-mandatory always, soft-mandatory until an owner
-/// approves, advisory never (it becomes a warning).
-fn failure_gate(prepared: &Prepared, f: &RuleResult) -> Option<StageRule> {
-    let set = prepared.sets.iter().find(|(ns, ..)| *ns == f.namespace);
-    let rule = format!("{}.{}", f.namespace, f.rule);
-    let mut gate = StageRule {
-        rule: rule.clone(),
-        address: None,
-        deposed: None,
-        stage: Stage::Blocked,
-        reason: format!("policy {rule} failed: {}", f.msg),
-        unblock: Some("fix the change or the policy".to_string()),
-    };
-    match set {
-        None => Some(gate),
-        Some((_, name, Enforcement::HardMandatory, _)) => {
-            gate.reason = format!("hard-mandatory policy set {name}: {rule} failed: {}", f.msg);
-            gate.unblock =
-                Some("fix the change; hard-mandatory failures cannot be overridden".into());
-            Some(gate)
-        }
-        Some((_, _, Enforcement::Advisory, _)) => None,
-        Some((_, name, Enforcement::SoftMandatory, owners)) => {
-            let members = owners
-                .as_ref()
-                .and_then(|g| prepared.config.groups.get(g))
-                .map(|g| g.members.clone())
-                .unwrap_or_default();
-            let approved = prepared
-                .context
-                .approvers
-                .iter()
-                .any(|a| members.contains(a));
-            if approved {
-                return None;
-            }
-            gate.reason = format!("soft-mandatory policy set {name}: {rule} failed: {}", f.msg);
-            gate.unblock = Some(match owners {
-                Some(g) => format!(
-                    "an approval from group {g} ({}) overrides it",
-                    members.join(", ")
-                ),
-                None => "fix the change (the policy set names no owners to override it)".into(),
-            });
-            Some(gate)
-        }
-    }
 }
 
 /// The per-plan part of `data`: `data.plangate` (the normalized view, the config and

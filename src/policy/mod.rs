@@ -5,6 +5,7 @@ mod compat;
 mod engine;
 pub mod plan_data;
 mod rego_error;
+mod sets;
 pub mod source;
 pub mod testing;
 
@@ -12,4 +13,5 @@ pub use engine::{
     exception_name, Evaluation, ExceptionResult, Namespace, NamespaceCount, PolicyEngine,
     PolicyOptions, RuleKind, RuleResult,
 };
+pub use sets::PolicySetEngines;
 pub use source::{PolicyFile, BUILTIN_PREFIX};

@@ -11,7 +11,7 @@ use crate::diag::Diag;
 
 use super::conventions::RuleKind;
 use super::namespaces::Namespace;
-use super::{timeout_diag, PolicyEngine};
+use super::{is_time_limit, timeout_diag, PolicyEngine};
 
 impl PolicyEngine {
     /// Every rule of the namespaces without exceptions, in one regorus evaluation:
@@ -31,9 +31,7 @@ impl PolicyEngine {
         let results = match engine.eval_query(format!("data.{BATCH_PACKAGE}"), false) {
             Ok(r) => r,
             Err(e) => {
-                if let (Some((_, total)), true) =
-                    (deadline, e.to_string().contains("exceeded time limit"))
-                {
+                if let (Some((_, total)), true) = (deadline, is_time_limit(&e)) {
                     return Err(timeout_diag(BATCH_PACKAGE, total));
                 }
                 // The rules are asked again one by one: drop what they printed.

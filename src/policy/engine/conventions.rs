@@ -133,6 +133,7 @@ impl PolicyEngine {
                     msg,
                     metadata,
                     loc,
+                    set: self.set.clone(),
                 };
                 results += 1;
                 match kind {

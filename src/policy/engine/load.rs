@@ -13,19 +13,23 @@ use super::batch::with_batch;
 use super::namespaces::discover_namespaces;
 use super::{names_input, PolicyEngine, PolicyOptions, NEXT_ENGINE_ID};
 
+/// The built-in library as `check` (and `test`, with tests) loads it.
+pub(crate) fn builtin_files(include_tests: bool) -> Vec<PolicyFile> {
+    // The lint packages judge source files, not plans: `check` need not
+    // parse and prepare them (see `lint::load_engine`).
+    let lint_prefix = format!("{}lint/", source::BUILTIN_PREFIX);
+    source::builtin_files(include_tests)
+        .into_iter()
+        .filter(|f| include_tests || !f.name.starts_with(&lint_prefix))
+        .collect()
+}
+
 impl PolicyEngine {
     /// Load, parse and prepare every policy and data document. Nothing is read again.
     pub fn load(opts: &PolicyOptions, include_tests: bool) -> Result<PolicyEngine, Diag> {
         let mut files = Vec::new();
         if opts.builtin {
-            // The lint packages judge source files, not plans: `check` need not
-            // parse and prepare them (see `lint::load_engine`).
-            let lint_prefix = format!("{}lint/", source::BUILTIN_PREFIX);
-            files.extend(
-                source::builtin_files(include_tests)
-                    .into_iter()
-                    .filter(|f| include_tests || !f.name.starts_with(&lint_prefix)),
-            );
+            files.extend(builtin_files(include_tests));
         }
         files.extend(source::policy_files(&opts.policy_paths, include_tests)?);
         let data = source::data_docs(&opts.data_paths)?;
@@ -154,6 +158,7 @@ impl PolicyEngine {
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             reads_input: files.iter().any(|f| names_input(&f.name, &f.text)),
             files: Arc::new(files),
+            set: None,
         })
     }
 }

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use regorus::utils::limits::LimitError;
 use regorus::Value;
 
 use crate::decision::StageRule;
@@ -27,6 +28,7 @@ use super::source::PolicyFile;
 use super::{compat, plan_data, rego_error};
 
 pub use conventions::{exception_name, RuleKind};
+pub(crate) use load::builtin_files;
 pub use namespaces::Namespace;
 
 use batch::batchable;
@@ -49,9 +51,6 @@ pub struct PolicyOptions {
     pub strict_builtin_errors: bool,
     /// Time budget for all rules of one plan (`--timeout`); None: unlimited.
     pub timeout: Option<Duration>,
-    /// Directories whose packages are always evaluated, whatever `--namespace`
-    /// says (the configured policy sets).
-    pub always_roots: Vec<PathBuf>,
 }
 
 /// One message produced by a rule.
@@ -65,6 +64,10 @@ pub struct RuleResult {
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// conftest's `_loc`: `{"file", "line"}` the finding points at.
     pub loc: Option<serde_json::Value>,
+    /// The policy set whose engine produced it (plangate.hcl `policy_set`); None for
+    /// the `-p` policies and the built-in library. Its enforcement decides what a
+    /// failure does (`decision::PolicySets`), whatever package it is in.
+    pub set: Option<String>,
 }
 
 /// An exception that suppressed a rule for this input.
@@ -120,7 +123,13 @@ pub struct PolicyEngine {
     id: usize,
     /// Whether any module names `input` (see [`PolicyEngine::reads_input`]).
     reads_input: bool,
+    /// The policy set these policies are (stamped on every [`RuleResult`]).
+    set: Option<String>,
 }
+
+/// How many prepared engines one thread keeps clones of: one per policy set (and
+/// the `-p` set) of a run, with room for the engines of tests and `lint`.
+const CACHED_ENGINES: usize = 16;
 
 static NEXT_ENGINE_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -161,6 +170,17 @@ impl PolicyEngine {
         &self.base
     }
 
+    /// The policy set these policies form; None for the `-p` policies.
+    pub fn set(&self) -> Option<&str> {
+        self.set.as_deref()
+    }
+
+    /// These policies as the policy set `name`: their results carry it.
+    pub(crate) fn in_set(mut self, name: Option<String>) -> PolicyEngine {
+        self.set = name;
+        self
+    }
+
     /// Evaluate every selected namespace against `input`, with `data` merged in for
     /// this evaluation only. `extra_rules` are further rule paths to read (undefined
     /// paths are skipped).
@@ -169,6 +189,19 @@ impl PolicyEngine {
         input: &Value,
         data: Value,
         extra_rules: &[&str],
+    ) -> Result<Evaluation, Diag> {
+        let deadline = self.timeout.map(|t| (Instant::now() + t, t));
+        self.evaluate_until(input, data, extra_rules, deadline)
+    }
+
+    /// [`PolicyEngine::evaluate`] within a time budget that started earlier: the
+    /// policy sets of one plan share the plan's `--timeout`.
+    pub(crate) fn evaluate_until(
+        &self,
+        input: &Value,
+        data: Value,
+        extra_rules: &[&str],
+        deadline: Option<(Instant, Duration)>,
     ) -> Result<Evaluation, Diag> {
         // A clone of the prepared engine, one per thread and reused from plan to
         // plan: cloning per plan costs time, and on several threads the clones'
@@ -182,12 +215,12 @@ impl PolicyEngine {
                 Some(cache.swap_remove(at).1)
             })
             .unwrap_or_else(|| self.base.clone());
-        let out = self.evaluate_with(&mut engine, input, data, extra_rules);
+        let out = self.evaluate_with(&mut engine, input, data, extra_rules, deadline);
         // An engine that failed (a timeout, an error) is not reused.
         if out.is_ok() {
             ENGINES.with(|cache| {
                 let mut cache = cache.borrow_mut();
-                if cache.len() >= 4 {
+                if cache.len() >= CACHED_ENGINES {
                     cache.remove(0);
                 }
                 cache.push((self.id, engine));
@@ -202,11 +235,11 @@ impl PolicyEngine {
         input: &Value,
         data: Value,
         extra_rules: &[&str],
+        deadline: Option<(Instant, Duration)>,
     ) -> Result<Evaluation, Diag> {
         let guard = super::plan_data::PlanDataGuard::set(data);
         engine.set_input(input.clone());
         let mut out = Evaluation::default();
-        let deadline = self.timeout.map(|t| (Instant::now() + t, t));
         let batch = self.eval_batch(engine, deadline)?;
         for ns in &self.namespaces {
             let values = batch.as_ref().filter(|_| batchable(ns));
@@ -238,7 +271,7 @@ impl PolicyEngine {
             if text.contains("not a valid rule path") {
                 return Ok(Value::Undefined);
             }
-            if let (Some((_, total)), true) = (deadline, text.contains("exceeded time limit")) {
+            if let (Some((_, total)), true) = (deadline, is_time_limit(&e)) {
                 return Err(timeout_diag(path, total));
             }
             Err(rego_error::to_diag(
@@ -284,6 +317,17 @@ impl PolicyEngine {
             None => self.eval(engine, path, deadline),
         }
     }
+}
+
+/// Whether regorus stopped on its execution timer: its typed `LimitError`, not the
+/// words of the message.
+fn is_time_limit(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<LimitError>(),
+            Some(LimitError::TimeLimitExceeded { .. })
+        )
+    })
 }
 
 fn timeout_diag(path: &str, total: Duration) -> Diag {

@@ -2,7 +2,6 @@
 //! which of them `--namespace` selects.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use regorus::unstable::{Expr, Rule, RuleHead};
@@ -143,11 +142,9 @@ pub(super) fn discover_namespaces(
                 .filter(|n| matcher.is_match(&n.name))
                 .map(|n| n.name.clone())
                 .collect();
-            // Policy-set directories are selected on their own (below).
-            let user_given = opts
-                .policy_paths
-                .iter()
-                .any(|p| !opts.always_roots.contains(p));
+            // Without user policies (only policy sets, which are engines of their
+            // own), an absent `main` is no error.
+            let user_given = files.iter().any(|f| !f.builtin);
             if matched.is_empty() && (explicit || user_given) {
                 let known: Vec<&str> = user_packages.iter().map(|n| n.name.as_str()).collect();
                 let help =
@@ -167,20 +164,6 @@ pub(super) fn discover_namespaces(
                 .help(help));
             }
             selected.extend(matched);
-        }
-    }
-    // Policy sets are evaluated whole: a package all of whose files lie in a set.
-    let canon = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let roots: Vec<PathBuf> = opts.always_roots.iter().map(|r| canon(r)).collect();
-    if !roots.is_empty() {
-        for ns in found.values().filter(|n| !n.builtin) {
-            let inside = ns.files.iter().all(|f| {
-                let f = canon(std::path::Path::new(f));
-                roots.iter().any(|r| f.starts_with(r))
-            });
-            if inside {
-                selected.push(ns.name.clone());
-            }
         }
     }
     selected.sort();

@@ -6,7 +6,11 @@
 //! minimum over changes that do something, plus plan-level caps and gates; a plan
 //! with nothing to do may go anywhere unless a plan-level gate holds it.
 
+mod policy_sets;
+
 use serde::Serialize;
+
+pub use policy_sets::{Failure, PolicySet, PolicySets};
 
 use crate::plan::Change;
 use crate::stage::Stage;
