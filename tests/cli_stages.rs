@@ -1933,6 +1933,197 @@ fn a_deny_outside_an_advisory_policy_set_stays_hard_mandatory_in_the_same_packag
     assert_eq!(p["failures"][0]["msg"], "no creates outside the policy set");
 }
 
+/// The messages of a plan's `failures` or `warnings`, sorted.
+fn msgs(list: &Value) -> Vec<String> {
+    let mut out: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["msg"].as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The reasons of a plan's gates.
+fn gate_reasons(p: &Value) -> Vec<String> {
+    p["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn nested_policy_sets_each_keep_their_own_enforcement() {
+    // Both sets are `package main`; rego/nested/inner lies inside rego/nested. Each
+    // file belongs to the deepest set only, so each deny is reported once, at its
+    // own set's level. (config, blocking message, warning-only message)
+    #[rustfmt::skip]
+    let rows = [
+        ("nested-outer-advisory.hcl", "inner: terraform_data.database would be replaced",
+         "outer: terraform_data.legacy_cache would be deleted", "hard-mandatory policy set inner"),
+        ("nested-outer-hard.hcl", "outer: terraform_data.legacy_cache would be deleted",
+         "inner: terraform_data.database would be replaced", "hard-mandatory policy set z-outer"),
+    ];
+    let runs = par(&rows, |(cfg, ..)| {
+        check(
+            &config(&format!("policy-sets/{cfg}")),
+            &plan("mixed.json"),
+            &[],
+        )
+    });
+    for ((cfg, blocking, advisory, set), r) in rows.iter().zip(&runs) {
+        r.assert_code(1);
+        let p = the_plan(r);
+        assert_eq!(stage(&p["stage"]), "blocked", "{cfg}");
+        assert_eq!(msgs(&p["failures"]), [*blocking], "{cfg}");
+        assert_eq!(msgs(&p["warnings"]), [*advisory], "{cfg}");
+        assert_eq!(rules(&p["gates"]), ["main.deny"], "{cfg}");
+        assert_eq!(
+            gate_reasons(&p),
+            [format!("{set}: main.deny failed: {blocking}")],
+            "{cfg}"
+        );
+    }
+}
+
+#[test]
+fn two_policy_sets_in_package_main_advisory_only_warns_and_hard_blocks() {
+    let r = check(
+        &config("policy-sets/main-advisory-and-hard.hcl"),
+        &plan("mixed.json"),
+        &[],
+    );
+    r.assert_code(1);
+    let p = the_plan(&r);
+    assert_eq!(stage(&p["stage"]), "blocked");
+    assert_eq!(
+        msgs(&p["failures"]),
+        ["hard set: terraform_data.database would be replaced"]
+    );
+    assert_eq!(
+        msgs(&p["warnings"]),
+        [
+            "advisory set evaluated",
+            "advisory set: terraform_data.database would be replaced",
+            "hard set evaluated",
+        ]
+    );
+    assert_eq!(
+        gate_reasons(&p),
+        ["hard-mandatory policy set rules: main.deny failed: hard set: terraform_data.database would be replaced"]
+    );
+    // Both sets' rules ran and each passed its warn-less rules once: one `main`
+    // namespace count for conftest's formats, not one per set.
+    let r = check(
+        &config("policy-sets/main-advisory-and-hard.hcl"),
+        &plan("create.json"),
+        &[],
+    );
+    r.assert_code(0);
+    let p = the_plan(&r);
+    assert_eq!(p["failures"], Value::Array(vec![]));
+    assert_eq!(
+        msgs(&p["warnings"]),
+        ["advisory set evaluated", "hard set evaluated"]
+    );
+}
+
+#[test]
+fn soft_mandatory_set_in_package_main_is_overridden_by_its_owners_while_the_hard_one_blocks() {
+    let cfg = config("policy-sets/main-soft-and-hard.hcl");
+    let hard = "hard-mandatory policy set hard: main.deny failed: hard set: terraform_data.database would be replaced";
+    let soft = "soft-mandatory policy set soft: main.deny failed: soft set: terraform_data.database would be replaced";
+    // (extra flags, gate reasons)
+    #[rustfmt::skip]
+    let rows: &[(&str, &[&str])] = &[
+        ("", &[hard, soft]),
+        ("--approver alice", &[hard, soft]), // not an owner
+        ("--author erin --approver erin", &[hard, soft]), // the author
+        ("--approver erin", &[hard]),
+        ("--approvals erin-approved.json", &[hard]),
+    ];
+    let runs = par(rows, |(extra, _)| {
+        let args = flags(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        check(&cfg, &plan("mixed.json"), &args)
+    });
+    let mut f = Failures::default();
+    for ((extra, reasons), r) in rows.iter().zip(&runs) {
+        let p = the_plan(r);
+        let mut got = gate_reasons(&p);
+        got.sort();
+        let ok = r.code == 1 && stage(&p["stage"]) == "blocked" && got == *reasons;
+        f.check(
+            ok,
+            format!("{extra:?}: want {reasons:?}, got {} {got:?}", r.code),
+        );
+    }
+    f.assert_none();
+    // The overridden failure is still shown, as a warning.
+    let p = the_plan(&runs[3]);
+    assert!(
+        msgs(&p["warnings"])
+            .contains(&"soft set: terraform_data.database would be replaced".to_string()),
+        "{:#}",
+        p["warnings"]
+    );
+}
+
+#[test]
+fn two_policy_sets_on_one_path_is_exit_2_at_the_second_block() {
+    let cfg = config("policy-sets/duplicate-path.hcl");
+    let r = check(&cfg, &plan("mixed.json"), &[]);
+    assert_diagnostic(&r, &cfg, "plangate::config::duplicate_policy_set_path");
+    assert!(
+        r.stderr.contains("`security` and `compliance`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(snippet_position(&r.stderr, &cfg), (11, 17), "{}", r.stderr);
+}
+
+#[test]
+fn a_policy_path_around_a_policy_set_leaves_the_sets_files_to_the_set() {
+    // `-p rego/nested` holds the advisory inner set's directory: the inner file runs
+    // once, in its set (a warning), and the -p policies keep only the outer file
+    // (hard-mandatory, as every -p policy).
+    let r = check(
+        &config("policy-sets/inner-only.hcl"),
+        &plan("mixed.json"),
+        &["-p", &config("policy-sets/rego/nested")],
+    );
+    r.assert_code(1);
+    let p = the_plan(&r);
+    assert_eq!(
+        msgs(&p["failures"]),
+        ["outer: terraform_data.legacy_cache would be deleted"]
+    );
+    assert_eq!(
+        msgs(&p["warnings"]),
+        ["inner: terraform_data.database would be replaced"]
+    );
+    assert_eq!(
+        gate_reasons(&p),
+        ["policy main.deny failed: outer: terraform_data.legacy_cache would be deleted"]
+    );
+}
+
+#[test]
+fn a_policy_set_that_runs_out_of_time_is_exit_2_not_a_pass() {
+    // Advisory, yet a rule that did not finish is an error (the timeout is found by
+    // regorus' typed limit error).
+    let r = check(
+        &config("policy-sets/loops.hcl"),
+        &plan("create.json"),
+        &["--timeout", "300ms"],
+    );
+    r.assert_code(2);
+    assert!(r.all().contains("plangate::policy::timeout"), "{}", r.all());
+}
+
 fn stage_rules(name: &str) -> String {
     config(&format!("stage-rules/{name}"))
 }

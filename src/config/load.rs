@@ -841,6 +841,32 @@ impl Parser<'_> {
                 ));
             }
         }
+        // Each policy set is its own compile unit and a file belongs to exactly
+        // one: two sets on one path would make its files' enforcement ambiguous.
+        // Checked in the order the blocks are written, so the second is named.
+        let mut set_paths: Vec<(&str, PathBuf)> = Vec::new();
+        for block in body.get_blocks("policy_set") {
+            let Some(name) = block.labels.first().map(|l| l.as_str()) else {
+                continue;
+            };
+            let Some(ps) = cfg.policy_sets.get(name) else {
+                continue;
+            };
+            let path = cfg.resolve(&ps.path);
+            let path = path.canonicalize().unwrap_or(path);
+            if let Some((first, _)) = set_paths.iter().find(|(_, p)| *p == path) {
+                return Err(self.err(
+                    "plangate::config::duplicate_policy_set_path",
+                    format!(
+                        "policy sets `{first}` and `{name}` have the same path {}",
+                        path.display()
+                    ),
+                    span_of("policy_set", Which::Label(name), "path", None),
+                    &format!("a .rego file belongs to exactly one policy set: merge `{name}` into `{first}`, or point it at its own directory (a nested directory is a set of its own)"),
+                ));
+            }
+            set_paths.push((name, path));
+        }
         if let Some(c) = &cfg.settings.codeowners {
             let path = cfg.resolve(c);
             if !path.is_file() {
