@@ -2015,6 +2015,16 @@ fn two_policy_sets_in_package_main_advisory_only_warns_and_hard_blocks() {
         gate_reasons(&p),
         ["hard-mandatory policy set rules: main.deny failed: hard set: terraform_data.database would be replaced"]
     );
+    // Each finding names the set it came from.
+    assert_eq!(p["failures"][0]["set"], "rules");
+    for w in p["warnings"].as_array().unwrap() {
+        let set = if w["msg"].as_str().unwrap().starts_with("advisory") {
+            "advice"
+        } else {
+            "rules"
+        };
+        assert_eq!(w["set"], set, "{w:#}");
+    }
     // Both sets' rules ran and each passed its warn-less rules once: one `main`
     // namespace count for conftest's formats, not one per set.
     let r = check(

@@ -128,3 +128,68 @@ impl PolicySets {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets() -> (PolicySets, Config) {
+        let set = |name: &str, enforcement, owners: Option<&str>| PolicySet {
+            name: name.into(),
+            root: PathBuf::from(name),
+            enforcement,
+            owners: owners.map(String::from),
+        };
+        let mut config = Config::default();
+        config.groups.insert(
+            "sec".into(),
+            crate::config::Group {
+                members: vec!["erin".into(), "frank".into()],
+            },
+        );
+        let sets = PolicySets::new(vec![
+            set("hard", Enforcement::HardMandatory, Some("sec")),
+            set("soft", Enforcement::SoftMandatory, Some("sec")),
+            set("ownerless", Enforcement::SoftMandatory, None),
+            set("advice", Enforcement::Advisory, Some("sec")),
+        ]);
+        (sets, config)
+    }
+
+    #[test]
+    fn a_failure_is_enforced_by_the_set_it_came_from_not_its_package() {
+        let (sets, config) = sets();
+        // (set, approvers, the gate's unblock or None for a warning)
+        #[rustfmt::skip]
+        let rows: &[(Option<&str>, &[&str], Option<&str>)] = &[
+            (None, &["erin"], Some("fix the change or the policy")),
+            (Some("unknown"), &["erin"], Some("fix the change or the policy")),
+            (Some("hard"), &["erin"], Some("fix the change; hard-mandatory failures cannot be overridden")),
+            (Some("soft"), &[], Some("an approval from group sec (erin, frank) overrides it")),
+            (Some("soft"), &["alice"], Some("an approval from group sec (erin, frank) overrides it")),
+            (Some("soft"), &["frank"], None),
+            (Some("ownerless"), &["erin"], Some("fix the change (the policy set names no owners to override it)")),
+            (Some("advice"), &[], None),
+        ];
+        for (set, approvers, unblock) in rows {
+            let approvers: Vec<String> = approvers.iter().map(|a| a.to_string()).collect();
+            let f = Failure {
+                set: *set,
+                namespace: "main",
+                rule: "deny",
+                msg: "m",
+            };
+            let gate = sets.failure_gate(f, &config, &approvers);
+            assert_eq!(
+                gate.as_ref().and_then(|g| g.unblock.as_deref()),
+                *unblock,
+                "{set:?} {approvers:?}"
+            );
+            if let Some(g) = gate {
+                assert_eq!(g.rule, "main.deny");
+                assert_eq!(g.stage, Stage::Blocked);
+                assert!(g.address.is_none());
+            }
+        }
+    }
+}

@@ -181,3 +181,105 @@ fn merge(out: &mut Evaluation, e: Evaluation) {
     out.caps.extend(e.caps);
     out.gates.extend(e.gates);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Enforcement;
+    use crate::decision::PolicySet;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn set(name: &str, root: PathBuf) -> PolicySet {
+        PolicySet {
+            name: name.into(),
+            root,
+            enforcement: Enforcement::HardMandatory,
+            owners: None,
+        }
+    }
+
+    const DENY: &str = "package main\nimport rego.v1\ndeny contains \"MSG\" if true\nwarn contains \"w MSG\" if true\n";
+
+    #[test]
+    fn each_file_is_in_the_deepest_set_and_each_set_is_one_batched_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "outer/a.rego", &DENY.replace("MSG", "outer"));
+        write(d, "outer/inner/b.rego", &DENY.replace("MSG", "inner"));
+        write(d, "cli/c.rego", &DENY.replace("MSG", "cli"));
+        let sets = PolicySets::new(vec![
+            set("inner", d.join("outer/inner")),
+            set("outer", d.join("outer")),
+        ]);
+        let opts = PolicyOptions {
+            // `-p` around both sets and beside them.
+            policy_paths: vec![d.join("cli"), d.join("outer")],
+            ..PolicyOptions::default()
+        };
+        let engines = PolicySetEngines::load(&opts, &sets).expect("loads");
+        let units: Vec<(Option<&str>, Vec<&str>)> = engines
+            .engines()
+            .iter()
+            .map(|e| {
+                let files = e.files().iter().map(|f| f.name.as_str()).collect();
+                (e.set(), files)
+            })
+            .collect();
+        let name = |rel: &str| d.join(rel).display().to_string();
+        let (cli, inner, outer) = (
+            name("cli/c.rego"),
+            name("outer/inner/b.rego"),
+            name("outer/a.rego"),
+        );
+        assert_eq!(
+            units,
+            [
+                (None, vec![cli.as_str()]),
+                (Some("inner"), vec![inner.as_str()]),
+                (Some("outer"), vec![outer.as_str()]),
+            ]
+        );
+        // deny and warn of `main`: one query per plan per set.
+        for e in engines.engines() {
+            assert_eq!(e.batched_rules(), 2, "{:?}", e.set());
+        }
+        let out = engines
+            .evaluate(&Value::new_object(), Value::new_object(), &[])
+            .expect("evaluates");
+        let failures: Vec<(Option<&str>, &str)> = out
+            .failures
+            .iter()
+            .map(|f| (f.set.as_deref(), f.msg.as_str()))
+            .collect();
+        assert_eq!(
+            failures,
+            [
+                (None, "cli"),
+                (Some("inner"), "inner"),
+                (Some("outer"), "outer")
+            ]
+        );
+        // One `main` for the conftest formats: each unit passed no rule.
+        let main: Vec<_> = out.namespaces.iter().filter(|n| n.name == "main").collect();
+        assert_eq!(main.len(), 1, "{:?}", out.namespaces);
+    }
+
+    #[test]
+    fn a_set_whose_files_are_all_in_a_nested_set_has_no_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "outer/inner/b.rego", &DENY.replace("MSG", "inner"));
+        let sets = PolicySets::new(vec![
+            set("inner", d.join("outer/inner")),
+            set("outer", d.join("outer")),
+        ]);
+        let engines = PolicySetEngines::load(&PolicyOptions::default(), &sets).expect("loads");
+        let names: Vec<Option<&str>> = engines.engines().iter().map(|e| e.set()).collect();
+        assert_eq!(names, [None, Some("inner")]);
+    }
+}

@@ -157,6 +157,10 @@ pub struct Finding {
     pub msg: String,
     pub namespace: String,
     pub rule: String,
+    /// The policy set it came from (plangate.hcl `policy_set`); absent for `-p`
+    /// policies and the built-in library.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<String>,
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// Where the finding points (`_loc` in the result object).
@@ -197,6 +201,7 @@ impl PlanReport {
             msg: redactor.string(&r.msg),
             namespace: r.namespace,
             rule: r.rule,
+            set: r.set,
             metadata: match redactor.json(&serde_json::Value::Object(r.metadata)) {
                 serde_json::Value::Object(m) => m,
                 _ => serde_json::Map::new(),
@@ -389,6 +394,7 @@ mod tests {
             msg: msg.to_string(),
             namespace: "main".into(),
             rule: "deny".into(),
+            set: None,
             metadata: match metadata {
                 serde_json::Value::Object(m) => m,
                 _ => serde_json::Map::new(),
