@@ -2122,6 +2122,25 @@ fn a_policy_path_around_a_policy_set_leaves_the_sets_files_to_the_set() {
 }
 
 #[test]
+fn a_namespace_flag_naming_a_sets_package_is_no_error_and_an_unknown_one_is() {
+    // `--namespace` selects among the -p policies; a package of a policy set runs
+    // in its set, whole, so naming it is no error. A name nothing declares is.
+    let r = check(
+        &policy_set("hard-mandatory"),
+        &plan("mixed.json"),
+        &["-n", "security"],
+    );
+    r.assert_code(1);
+    assert_eq!(rules(&the_plan(&r)["gates"]), ["security.deny"]);
+    let r = check(
+        &policy_set("hard-mandatory"),
+        &plan("mixed.json"),
+        &["-n", "no_such_package"],
+    );
+    assert_diagnostic_without_file(&r, "plangate::policy::namespace_not_found");
+}
+
+#[test]
 fn a_policy_set_that_runs_out_of_time_is_exit_2_not_a_pass() {
     // Advisory, yet a rule that did not finish is an error (the timeout is found by
     // regorus' typed limit error).

@@ -103,7 +103,7 @@ impl PolicySetEngines {
         };
         let mut files = files.into_iter();
         cli_files.extend(files.next().unwrap_or_default());
-        let mut units = vec![PolicyEngine::from_files(cli_files, data.clone(), opts)?];
+        let mut units = Vec::new();
         for (set, set_files) in sets.iter().zip(files) {
             if set_files.is_empty() {
                 // Every file is in a nested set of its own: nothing left to run.
@@ -121,6 +121,19 @@ impl PolicySetEngines {
                     .in_set(Some(set.name.clone())),
             );
         }
+        // The `-p` policies last, knowing the sets' packages, and first in order.
+        let cli_opts = PolicyOptions {
+            packages_in_sets: units
+                .iter()
+                .flat_map(|u| u.namespaces().iter().filter(|n| !n.builtin))
+                .map(|n| n.name.clone())
+                .collect(),
+            ..opts.clone()
+        };
+        units.insert(
+            0,
+            PolicyEngine::from_files(cli_files, data.clone(), &cli_opts)?,
+        );
         Ok(PolicySetEngines {
             units,
             timeout: opts.timeout,

@@ -51,6 +51,10 @@ pub struct PolicyOptions {
     pub strict_builtin_errors: bool,
     /// Time budget for all rules of one plan (`--timeout`); None: unlimited.
     pub timeout: Option<Duration>,
+    /// The packages the configured policy sets declare (set by
+    /// [`crate::policy::PolicySetEngines`]): a `--namespace` that matches only one
+    /// of them is no error, since its set evaluates it.
+    pub packages_in_sets: Vec<String>,
 }
 
 /// One message produced by a rule.

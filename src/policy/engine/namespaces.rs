@@ -145,7 +145,10 @@ pub(super) fn discover_namespaces(
             // Without user policies (only policy sets, which are engines of their
             // own), an absent `main` is no error.
             let user_given = files.iter().any(|f| !f.builtin);
-            if matched.is_empty() && (explicit || user_given) {
+            // A package a policy set declares runs there, whole: naming it is no
+            // error, though `--namespace` selects in these policies only.
+            let in_a_set = opts.packages_in_sets.iter().any(|n| matcher.is_match(n));
+            if matched.is_empty() && (explicit || user_given) && !in_a_set {
                 let known: Vec<&str> = user_packages.iter().map(|n| n.name.as_str()).collect();
                 let help =
                     if known.is_empty() {
